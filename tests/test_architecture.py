@@ -1,0 +1,34 @@
+"""The layering rule: tracekit/ is the Qt-free model layer; only ui/ may import Qt."""
+
+import ast
+from pathlib import Path
+
+FORBIDDEN_ROOTS = {"PySide6", "shiboken6", "ui"}
+PACKAGE = Path(__file__).resolve().parents[1] / "tracekit"
+
+
+def forbidden_imports(root: Path) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in FORBIDDEN_ROOTS:
+                    found.append(f"{path.relative_to(root.parent)}:{node.lineno} imports {name}")
+    return found
+
+
+def test_tracekit_never_imports_qt_or_the_ui_package() -> None:
+    assert forbidden_imports(PACKAGE) == []
+
+
+def test_the_check_catches_a_qt_import(tmp_path: Path) -> None:
+    package = tmp_path / "tracekit"
+    package.mkdir()
+    (package / "bad.py").write_text("from PySide6.QtCore import QObject\nimport ui.app\n")
+    assert len(forbidden_imports(package)) == 2

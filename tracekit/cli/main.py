@@ -1,0 +1,48 @@
+"""`tracekit …`: the entry point that dispatches to one module per command."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tracekit import __version__
+from tracekit.cli import calendar_cmd, demo_cmd, import_cmd, status_cmd
+from tracekit.cli.context import CliContext
+
+COMMANDS = (import_cmd, calendar_cmd, status_cmd, demo_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tracekit",
+        description="Your training history from every provider, in one local database.",
+    )
+    parser.add_argument("--version", action="version", version=f"tracekit {__version__}")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="SQLite database file to use (default: TRACEKIT_DB, DATABASE_URL, "
+        "or tracekit.sqlite3 in the user data folder)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    context = CliContext(db_path=args.db)
+    try:
+        code: int = args.handler(args, context)
+        return code
+    except KeyboardInterrupt:
+        context.err.print("Interrupted.")
+        return 130
+    finally:
+        context.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
