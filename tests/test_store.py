@@ -236,3 +236,13 @@ def test_the_local_wall_clock_wins_over_the_zone() -> None:
     assert local_date_of(
         datetime(2026, 1, 1, 4, 0, tzinfo=UTC), datetime(2025, 12, 31, 23, 0), "Europe/Berlin"
     ) == date(2025, 12, 31)
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from tracekit.store.models import Base
+
+    with db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []

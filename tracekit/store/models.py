@@ -169,6 +169,38 @@ class MatchDecision(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ReviewKind(StrEnum):
+    AMBIGUOUS = "ambiguous"  # several plausible partners: left apart for the user
+    TIMEZONE_CONFLICT = "timezone_conflict"  # identical but for a whole/half-hour offset
+
+
+class ReviewFlag(Base):
+    """Something the matcher would not decide alone; shown to the user until resolved."""
+
+    __tablename__ = "review_flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind))
+    record_ids: Mapped[list[Any]]
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Pin(Base):
+    """A value the user fixed for an activity; it beats every provider's value."""
+
+    __tablename__ = "pin"
+    __table_args__ = (UniqueConstraint("activity_id", "field", name="uq_pin_field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Gear(Base):
     """A canonical piece of gear (a bike, a pair of shoes) that provider gear maps onto."""
 
