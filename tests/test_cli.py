@@ -109,3 +109,26 @@ def test_demo_fills_its_own_database_and_never_the_users(isolated_data_dir: Path
     entries = [e for month in calendar.values() for day in month["days"].values() for e in day]
     assert any(len(e["providers"]) >= 4 for e in entries)
     assert any("file" in e["providers"] for e in entries)
+
+
+def test_import_links_the_same_ride_from_two_files_and_unlink_link_undo_that(
+    tmp_path: Path, db_path: Path
+) -> None:
+    start = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
+    watch = write(tmp_path / "watch.gpx", gpx_bytes(start, name="Watch"))
+    phone = write(tmp_path / "phone.gpx", gpx_bytes(start, name="Phone", points=59))
+    report = json.loads(run("--db", db_path, "import", "--json", watch, phone).stdout)
+    ids = {item["file"]: item["record_id"] for item in report["imported"]}
+
+    def providers_per_day() -> list[list[str]]:
+        months = json.loads(run("--db", db_path, "calendar", "2026-06", "--json").stdout)
+        return [e["providers"] for e in months["2026-06"]["days"]["2026-06-01"]]
+
+    assert providers_per_day() == [["file"]]  # one session, two file records
+    assert run("--db", db_path, "unlink", str(ids[str(phone)])).returncode == 0
+    assert providers_per_day() == [["file"], ["file"]]
+    result = run("--db", db_path, "link", str(ids[str(watch)]), str(ids[str(phone)]))
+    assert result.returncode == 0, result.stderr
+    assert providers_per_day() == [["file"]]
+    missing = run("--db", db_path, "link", "strava:999", str(ids[str(watch)]))
+    assert missing.returncode == 2 and "no such record: strava:999" in missing.stderr

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from tests.builders import gpx_bytes, write, zip_bytes
 from tracekit.files.importer import FileImporter
 from tracekit.files.sources import Budget
+from tracekit.ingest import ingest_files
 from tracekit.store.engine import Database
 from tracekit.store.models import Activity, ProviderRecord
 
@@ -238,7 +239,7 @@ def test_the_whole_sample_corpus_imports_or_fails_file_by_file(
     db: Database, archive_dir: Path, samples: Path
 ) -> None:
     files = sorted(p for p in samples.rglob("*") if p.is_file() and p.name != "SOURCES.md")
-    report = FileImporter(db, archive_dir).run([samples])
+    report = ingest_files(db, archive_dir, [samples])
     handled = {i.file for i in report.imported} | {d.file for d in report.duplicates}
     handled |= {f.file for f in report.failed}
     assert handled == {str(p) for p in files}
@@ -250,4 +251,9 @@ def test_the_whole_sample_corpus_imports_or_fails_file_by_file(
     assert starts[-1] - starts[0] < timedelta(minutes=1)
     with db.session() as session:
         stored = session.scalar(select(func.count()).select_from(ProviderRecord))
+        linked = {
+            session.get(ProviderRecord, item.record_id).activity_id  # type: ignore[union-attr]
+            for item in same_ride
+        }
     assert stored == len(report.imported)
+    assert len(linked) == 1, "the matcher links the three files of one ride into one session"

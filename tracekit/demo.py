@@ -10,7 +10,7 @@ import random
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from tracekit.files.fit_writer import write_activity
 from tracekit.files.gpx_writer import gpx_bytes
 from tracekit.files.importer import FileImporter
 from tracekit.geo import loop_route
+from tracekit.linking import rematch
 from tracekit.providers.names import ProviderName
 from tracekit.sports import Sport
 from tracekit.store.canonical import refresh_activity
@@ -30,7 +31,6 @@ from tracekit.store.engine import Database
 from tracekit.store.models import (
     Activity,
     Gear,
-    LinkOrigin,
     ProviderGear,
     ProviderRecord,
     SyncState,
@@ -61,7 +61,6 @@ class Session:
     distance_m: float | None
     typed_name: str | None  # what the athlete typed somewhere, if anything
     gear: str | None
-    providers: set[ProviderName] = field(default_factory=set)
 
     @property
     def start_local(self) -> datetime:
@@ -220,14 +219,25 @@ def _providers_for(session: Session, rng: random.Random) -> set[ProviderName]:
 
 
 def _record(
-    session: Session, provider: ProviderName, index: int, rng: random.Random, now: datetime
+    session: Session,
+    provider: ProviderName,
+    index: int,
+    rng: random.Random,
+    now: datetime,
+    watch: ProviderRecord | None,
 ) -> ProviderRecord:
+    """One provider's view of a session. intervals.icu and the training log copy the watch's
+    numbers (the log to the second and 0.01 mile), as they do in real life; the others measure
+    on their own."""
     jitter = timedelta(seconds=rng.randint(0, 15))
     start_utc = session.start_utc + jitter
     distance = session.distance_m
     if distance is not None:
         distance *= rng.uniform(0.985, 1.015)
     elapsed = session.elapsed_s
+    copies_watch = provider in (ProviderName.INTERVALSICU, ProviderName.SPREADSHEET)
+    if watch is not None and copies_watch:
+        distance, elapsed = watch.distance_m, watch.elapsed_s or elapsed
     gear = session.gear
     if provider is ProviderName.RIDEWITHGPS:  # the bike computer is started a bit later
         start_utc += timedelta(seconds=rng.randint(40, 150))
@@ -279,30 +289,25 @@ def _record(
 def build_demo(
     db: Database, archive_dir: Path, *, months: int = 4, seed: int = 7, today: date | None = None
 ) -> DemoSummary:
+    """Fill `db` as if each provider had been synced and the files imported, then let the real
+    matcher link the records — the demo shows Tracekit's own matching, not a staged result."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     today = today or now.date()
     first = YearMonth.of(today).shifted(-(months - 1)).first_day
     sessions = list(_plan(first, today, rng))
-    activity_ids: list[int] = []
     with db.session() as session:
         _add_gear(session)
         for index, planned in enumerate(sessions):
-            planned.providers = _providers_for(planned, rng)
-            activity = Activity(created_at=now)
-            linked = [
-                _record(planned, provider, index, rng, now)
-                for provider in sorted(planned.providers)
-            ]
-            for record in linked:
+            watch: ProviderRecord | None = None
+            for provider in sorted(_providers_for(planned, rng)):  # garmin first: others copy it
+                record = _record(planned, provider, index, rng, now, watch)
+                if provider is ProviderName.GARMIN:
+                    watch = record
+                activity = Activity(created_at=now)
                 record.activity = activity
-                record.link_origin = LinkOrigin.MATCHER
-                record.link_score = 1.0
-            refresh_activity(activity, linked, now)
-            session.add(activity)
-            session.add_all(linked)
-            session.flush()
-            activity_ids.append(activity.id)
+                refresh_activity(activity, [record], now)
+                session.add_all([activity, record])
         for provider in ProviderName:
             if provider is not ProviderName.FILE:
                 session.add(
@@ -313,7 +318,8 @@ def build_demo(
                         last_sync_at=now,
                     )
                 )
-    files = _import_recent_files(db, archive_dir, sessions, activity_ids, today, rng)
+    files = _import_recent_files(db, archive_dir, sessions, today, rng)
+    rematch(db)
     with db.session() as session:
         activities = session.scalar(select(func.count()).select_from(Activity)) or 0
         records = session.scalar(select(func.count()).select_from(ProviderRecord)) or 0
@@ -338,41 +344,17 @@ def _add_gear(session: DbSession) -> None:
 
 
 def _import_recent_files(
-    db: Database,
-    archive_dir: Path,
-    sessions: list[Session],
-    activity_ids: list[int],
-    today: date,
-    rng: random.Random,
+    db: Database, archive_dir: Path, sessions: list[Session], today: date, rng: random.Random
 ) -> int:
-    """Write the newest month's outdoor sessions as FIT (rides) and GPX (runs), import them,
-    and attach each file's record to the session it was written from."""
+    """The newest month's outdoor sessions as real FIT (rides) and GPX (runs) files, imported."""
     scratch = Path(tempfile.mkdtemp(prefix="tracekit-demo-"))
-    written: dict[str, int] = {}
     try:
-        for index, planned in enumerate(sessions):
-            if not planned.distance_m or planned.start_local.date() < today.replace(day=1):
-                continue
-            path = _write_file(scratch, planned, rng)
-            written[str(path)] = activity_ids[index]
+        for planned in sessions:
+            if planned.distance_m and planned.start_local.date() >= today.replace(day=1):
+                _write_file(scratch, planned, rng)
         report = FileImporter(db, archive_dir).run([scratch])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    now = datetime.now(UTC)
-    with db.session() as session:
-        for item in report.imported:
-            record = session.get(ProviderRecord, item.record_id)
-            target = session.get(Activity, written[item.file])
-            if record is None or target is None:
-                continue
-            own = record.activity
-            record.activity = target
-            record.link_origin = LinkOrigin.MATCHER
-            record.link_score = 1.0
-            session.flush()
-            if own is not None and own is not target:
-                session.delete(own)
-            refresh_activity(target, target.records, now)
     return len(report.imported)
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tracekit.cli.context import CliContext
-from tracekit.files.importer import FileImporter, ImportReport
+from tracekit.files.importer import ImportReport
+from tracekit.ingest import ingest_files
 from tracekit.units import format_distance
 
 
@@ -24,7 +25,6 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, context: CliContext) -> int:
-    importer = FileImporter(context.db, context.archive_dir)
     show_bar = context.err.is_terminal and not args.json
     if show_bar:
         with Progress(
@@ -36,12 +36,14 @@ def run(args: argparse.Namespace, context: CliContext) -> int:
             transient=True,
         ) as bar:
             task = bar.add_task("import", total=None)
-            report = importer.run(
+            report = ingest_files(
+                context.db,
+                context.archive_dir,
                 args.paths,
                 progress=lambda done, total, _: bar.update(task, completed=done, total=total),
             )
     else:
-        report = importer.run(args.paths)
+        report = ingest_files(context.db, context.archive_dir, args.paths)
     if args.json:
         context.console.print_json(json.dumps(report.as_json()))
     else:

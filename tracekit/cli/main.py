@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tracekit import __version__
-from tracekit.cli import calendar_cmd, demo_cmd, import_cmd, status_cmd
+from tracekit.cli import calendar_cmd, demo_cmd, import_cmd, link_cmd, status_cmd, unlink_cmd
 from tracekit.cli.context import CliContext
 
-COMMANDS = (import_cmd, calendar_cmd, status_cmd, demo_cmd)
+COMMANDS = (import_cmd, calendar_cmd, status_cmd, demo_cmd, link_cmd, unlink_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

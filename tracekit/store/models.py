@@ -145,6 +145,8 @@ class ProviderRecord(Base):
     start_lon: Mapped[float | None] = mapped_column(Float)
     track: Mapped[list[Any] | None]
     external_id: Mapped[str | None] = mapped_column(String(255))
+    # Hard evidence keys ("strava:123", "sha256:…") shared by records of one session.
+    evidence: Mapped[list[Any] | None]
     checksum: Mapped[str | None] = mapped_column(String(64), index=True)
     file_path: Mapped[str | None] = mapped_column(String(1024))
     payload: Mapped[dict[str, Any] | None]
@@ -172,6 +174,7 @@ class MatchDecision(Base):
 class ReviewKind(StrEnum):
     AMBIGUOUS = "ambiguous"  # several plausible partners: left apart for the user
     TIMEZONE_CONFLICT = "timezone_conflict"  # identical but for a whole/half-hour offset
+    DECISION_CONFLICT = "decision_conflict"  # two of the user's decisions contradict each other
 
 
 class ReviewFlag(Base):
