@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tracekit.matching import Candidate, Decision, Link, MatchResult, match_explained
 from tracekit.providers.names import ProviderName
-from tracekit.store.canonical import refresh_activity
+from tracekit.store.canonical import ActivityRefresher
 from tracekit.store.engine import Database
 from tracekit.store.models import (
     Activity,
@@ -183,8 +183,9 @@ def _reconcile(
         session.flush()
         claimed.add(target.id)
         touched[target.id] = target
+    refresher = ActivityRefresher(session)
     for activity in touched.values():
-        refresh_activity(activity, activity.records, now)
+        refresher.refresh(activity, now)
     emptied = before - claimed
     if emptied:
         session.execute(delete(Activity).where(Activity.id.in_(emptied)))
@@ -319,3 +320,13 @@ def resolve_records(db: Database, refs: Sequence[str]) -> list[int]:
                 raise ValueError(f"no such record: {ref}")
             ids.append(found.id)
     return ids
+
+
+def rematch_records(db: Database, record_ids: Sequence[int]) -> RematchReport | None:
+    """Rematch the days around new or changed records (the hook a sync calls)."""
+    if not record_ids:
+        return None
+    with db.session() as session:
+        records = session.scalars(select(ProviderRecord).where(ProviderRecord.id.in_(record_ids)))
+        instants = [_day_anchor(r) for r in records if r.start_utc or r.start_local]
+    return rematch_around(db, instants)

@@ -4,6 +4,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.orm import Session
+
+from tracekit.authority import apply_authority, load_pins
+from tracekit.gear_index import GearIndex
+from tracekit.settings import load_settings
 from tracekit.sports import Sport
 from tracekit.store.models import Activity, ProviderRecord
 
@@ -49,3 +54,20 @@ def refresh_activity(activity: Activity, records: Sequence[ProviderRecord], now:
     activity.elapsed_s = _first([r.elapsed_s for r in ordered])
     activity.moving_s = _first([r.moving_s for r in ordered])
     activity.updated_at = now
+
+
+class ActivityRefresher:
+    """Recomputes activities' cached columns within one session: times by the rules above,
+    name and sport by authority (pins, priorities, default names). Settings and the gear list
+    are loaded once, so refreshing hundreds of activities after a rematch stays cheap."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._settings = load_settings(session)
+        self._gear = GearIndex.load(session)
+
+    def refresh(self, activity: Activity, now: datetime) -> None:
+        records = list(activity.records)
+        refresh_activity(activity, records, now)
+        pins = load_pins(self._session, [activity.id]).get(activity.id, [])
+        apply_authority(activity, records, pins, self._settings, self._gear, now)
