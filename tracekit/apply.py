@@ -26,7 +26,7 @@ from tracekit.files.importer import FileImporter, ImportedItem
 from tracekit.gear_index import GearIndex
 from tracekit.paths import archive_dir_for
 from tracekit.proposals import propose, unlink_changes
-from tracekit.providers.base import Provider, ProviderError, RemoteActivity
+from tracekit.providers.base import Provider, ProviderError
 from tracekit.providers.names import ProviderName
 from tracekit.settings import Settings
 from tracekit.store.canonical import ActivityRefresher, refresh_activity
@@ -41,6 +41,7 @@ from tracekit.store.models import (
     ProviderRecord,
     ReviewFlag,
 )
+from tracekit.store.records import update_from_remote
 
 STALE = "no longer proposed: the values changed since the review"
 CANCELLED = "skipped: cancelled"
@@ -145,48 +146,6 @@ def execute(
             db, write, journal_id, JournalState.FAILED, f"{type(error).__name__}: {error}"
         )
     return _finish(db, write, journal_id, JournalState.DONE, message)
-
-
-def _update_record(
-    record: ProviderRecord, remote: RemoteActivity, gear_index: GearIndex, now: datetime
-) -> None:
-    """Make the record what the provider returned; `changed_at` moves only if anything did."""
-    values: dict[str, Any] = {
-        "start_utc": remote.start_utc,
-        "timezone": _clip(remote.timezone, 64),
-        "start_local": remote.start_local,
-        "date_only": remote.date_only,
-        "elapsed_s": remote.elapsed_s,
-        "moving_s": remote.moving_s,
-        "distance_m": remote.distance_m,
-        "sport": remote.sport,
-        "raw_type": _clip(remote.raw_type, 64),
-        "name": _clip(remote.name, 255),
-        "description": remote.description,
-        "gear_id": _clip(remote.gear_id, 128),
-        "gear_name": _clip(gear_index.provider_gear_name(record.provider, remote.gear_id), 255),
-        "device": _clip(remote.device, 128),
-        "avg_hr": remote.avg_hr,
-        "max_hr": remote.max_hr,
-        "ascent_m": remote.ascent_m,
-        "calories": remote.calories,
-        "start_lat": remote.start_lat,
-        "start_lon": remote.start_lon,
-        "external_id": _clip(remote.external_id, 255),
-        "evidence": sorted(remote.evidence) or None,
-        "payload": remote.payload or None,
-    }
-    changed = any(getattr(record, key) != value for key, value in values.items())
-    for key, value in values.items():
-        setattr(record, key, value)
-    record.fetched_at = now
-    if changed:
-        record.changed_at = now
-
-
-def _clip(value: str | None, length: int) -> str | None:
-    """Fit a provider's text into its column (a 300-character title must not fail a write)."""
-    return value[:length] if value is not None else None
 
 
 def _refresh(session: Session, activity: Activity, now: datetime) -> None:
@@ -296,7 +255,12 @@ def _read_back(
     with db.session() as session:
         record = session.get(ProviderRecord, write.record_id)
         if record is not None:
-            _update_record(record, remote, GearIndex.load(session), now)
+            update_from_remote(
+                record,
+                remote,
+                GearIndex.load(session).provider_gear_name(record.provider, remote.gear_id),
+                now,
+            )
             if record.activity is not None:
                 _refresh(session, record.activity, now)
     shown = {
@@ -339,7 +303,12 @@ def _upload(db: Database, write: Write, provider: Provider, settings: Settings) 
                 changed_at=now,
             )
             session.add(record)
-        _update_record(record, remote, GearIndex.load(session), now)
+        update_from_remote(
+            record,
+            remote,
+            GearIndex.load(session).provider_gear_name(record.provider, remote.gear_id),
+            now,
+        )
         why = "already there when its file was uploaded" if result.duplicate else "uploaded"
         _move(session, [record], _activity(session, write.activity_id), why, settings, now)
     return f"{head}; linked it" if result.duplicate else head

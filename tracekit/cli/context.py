@@ -5,7 +5,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from tracekit.credentials import Credentials, CredentialStoreUnavailable
 from tracekit.paths import archive_dir_for, database_url
+from tracekit.providers.base import Capability, Provider
+from tracekit.providers.names import ProviderName
+from tracekit.providers.registry import connected_providers
+from tracekit.settings import Settings, load_settings
 from tracekit.store.engine import Database
 
 
@@ -29,6 +34,33 @@ class CliContext:
     @property
     def archive_dir(self) -> Path:
         return archive_dir_for(self.url)
+
+    @property
+    def settings(self) -> Settings:
+        with self.db.session() as session:
+            return load_settings(session)
+
+    def providers(self) -> dict[ProviderName, Provider]:
+        """The connected providers; raises CredentialStoreUnavailable without a keyring."""
+        return connected_providers(self.db, Credentials())
+
+    def capabilities(self) -> dict[ProviderName, frozenset[Capability]]:
+        """What each connected provider can do; none when the keyring is unavailable (reading
+        and reviewing never need it)."""
+        try:
+            return {name: p.capabilities for name, p in self.providers().items()}
+        except CredentialStoreUnavailable:
+            return {}
+
+    def confirm(self, question: str, assume_yes: bool) -> bool:
+        """Ask on a terminal; without one, only an explicit --yes says yes."""
+        if assume_yes:
+            return True
+        if not self.console.is_terminal:
+            self.err.print(f"{question} Not a terminal: add --yes to go ahead.")
+            return False
+        answer = self.console.input(f"{question} [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
 
     def close(self) -> None:
         if self._db is not None:

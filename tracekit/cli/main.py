@@ -6,10 +6,38 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tracekit import __version__
-from tracekit.cli import calendar_cmd, demo_cmd, import_cmd, link_cmd, status_cmd, unlink_cmd
+from tracekit.cli import (
+    apply_cmd,
+    calendar_cmd,
+    connect_cmd,
+    demo_cmd,
+    import_cmd,
+    journal_cmd,
+    link_cmd,
+    review_cmd,
+    status_cmd,
+    sync_cmd,
+    sync_month_cmd,
+    undo_cmd,
+    unlink_cmd,
+)
 from tracekit.cli.context import CliContext
 
-COMMANDS = (import_cmd, calendar_cmd, status_cmd, demo_cmd, link_cmd, unlink_cmd)
+COMMANDS = (
+    import_cmd,
+    calendar_cmd,
+    review_cmd,
+    apply_cmd,
+    link_cmd,
+    unlink_cmd,
+    journal_cmd,
+    undo_cmd,
+    sync_cmd,
+    sync_month_cmd,
+    connect_cmd,
+    status_cmd,
+    demo_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
