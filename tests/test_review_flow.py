@@ -127,3 +127,25 @@ def test_a_failed_write_is_reported_as_failed_and_journaled(
     journal = _json_out(capsys, "--db", db, "journal", "--json")
     assert isinstance(journal, list) and journal[0]["state"] == "failed"
     assert fake.activities["i900"]["name"] == "Afternoon Run"
+
+
+def test_sync_month_pulls_reviews_and_applies_only_with_consent(
+    fake: IntervalsFake,
+    memory_keyring: MemoryKeyring,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = str(db_path)
+    monkeypatch.setattr("sys.stdin", stdin(KEY))
+    cli("--db", db, "connect", "intervalsicu", "--api-key-stdin")
+    cli("--db", db, "import", str(write(tmp_path / "r.gpx", gpx_bytes(START, name="Tempo"))))
+    capsys.readouterr()
+    assert cli("--db", db, "sync-month", "2026-03") == 0  # no terminal, no --yes: review only
+    out = capsys.readouterr().out
+    assert "Afternoon Run" in out and "Tempo" in out and "nothing applied" in out
+    assert _writes(fake) == []
+    assert cli("--db", db, "sync-month", "2026-03", "--yes") == 0
+    assert fake.activities["i900"]["name"] == "Tempo"
+    assert len(_writes(fake)) == 1

@@ -13,12 +13,21 @@ from tracekit.providers.registry import connected_providers
 from tracekit.settings import Settings, load_settings
 from tracekit.store.engine import Database
 
+PIPED_WIDTH = 160  # piped output is read by people too: do not squeeze tables to 80 columns
+
+
+def _console(stderr: bool) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=PIPED_WIDTH)
+    return console
+
 
 @dataclass
 class CliContext:
     db_path: Path | None
-    console: Console = field(default_factory=Console)
-    err: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=lambda: _console(stderr=False))
+    err: Console = field(default_factory=lambda: _console(stderr=True))
     _db: Database | None = None
 
     @property
