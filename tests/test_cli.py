@@ -132,3 +132,19 @@ def test_import_links_the_same_ride_from_two_files_and_unlink_link_undo_that(
     assert providers_per_day() == [["file"]]
     missing = run("--db", db_path, "link", "strava:999", str(ids[str(watch)]))
     assert missing.returncode == 2 and "no such record: strava:999" in missing.stderr
+
+
+def test_import_recognises_a_strava_export_and_links_its_files(
+    tmp_path: Path, db_path: Path
+) -> None:
+    from tests.test_exports import rides
+    from tracekit.exports.writers import write_strava_export
+
+    export = write_strava_export(tmp_path / "export_12345.zip", rides(3), bikes=["Grey bike"])
+    result = run("--db", db_path, "import", "--json", export)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["imported"]) == 3
+    status = json.loads(run("--db", db_path, "status", "--json").stdout)
+    assert status["providers"]["strava"]["records"] == 3
+    assert status["providers"]["file"]["records"] == 3
+    assert status["activities"] == 3  # each Strava record linked to its original file

@@ -155,6 +155,13 @@ _WORDS: dict[str, Sport] = {
     "yoga": Sport.YOGA,
     "workout": Sport.WORKOUT,
     "crossfit": Sport.WORKOUT,
+    "ski": Sport.SKI,
+    "skiing": Sport.SKI,
+    "alpineski": Sport.SKI,
+    "nordicski": Sport.SKI,
+    "backcountryski": Sport.SKI,
+    "cross_country_skiing": Sport.SKI,
+    "openwaterswim": Sport.SWIM,
     "multisport": Sport.MULTISPORT,
     "other": Sport.OTHER,
 }

@@ -15,6 +15,7 @@ from tracekit.cli import (
     journal_cmd,
     link_cmd,
     review_cmd,
+    sheet_cmd,
     status_cmd,
     sync_cmd,
     sync_month_cmd,
@@ -35,6 +36,7 @@ COMMANDS = (
     sync_cmd,
     sync_month_cmd,
     connect_cmd,
+    sheet_cmd,
     status_cmd,
     demo_cmd,
 )

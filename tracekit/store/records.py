@@ -46,11 +46,10 @@ def update_from_remote(
 ) -> bool:
     """Make the record what the provider returned; `changed_at` moves only if anything did."""
     record.fetched_at = now
-    changes = {
-        key: value
-        for key, value in remote_values(remote, gear_name).items()
-        if getattr(record, key) != value
-    }
+    values = remote_values(remote, gear_name)
+    # Evidence only grows: a link an export or a file import attached must survive a re-sync.
+    values["evidence"] = sorted(set(record.evidence or ()) | set(remote.evidence)) or None
+    changes = {key: value for key, value in values.items() if getattr(record, key) != value}
     for key, value in changes.items():
         setattr(record, key, value)
     if changes:
