@@ -148,3 +148,20 @@ def test_import_recognises_a_strava_export_and_links_its_files(
     assert status["providers"]["strava"]["records"] == 3
     assert status["providers"]["file"]["records"] == 3
     assert status["activities"] == 3  # each Strava record linked to its original file
+
+
+def test_the_demo_lets_a_new_user_review_apply_and_undo_without_an_account(
+    isolated_data_dir: Path,
+) -> None:
+    assert run("demo", "--months", "1").returncode == 0
+    demo_db = isolated_data_dir / "demo" / "tracekit-demo.sqlite3"
+    review = json.loads(run("--db", demo_db, "review", "--json").stdout)
+    renames = [c for a in review["activities"] for c in a["changes"] if c["kind"] == "rename"]
+    assert renames, "the demo's disagreements become proposals"
+    change = renames[0]
+    applied = run("--db", demo_db, "apply", change["id"], "--yes", "--json")
+    assert applied.returncode == 0, applied.stderr
+    assert json.loads(applied.stdout)[0]["status"] == "done"
+    journal = json.loads(run("--db", demo_db, "journal", "--json").stdout)
+    assert journal[0]["new_value"] == change["new_value"] and journal[0]["undoable"]
+    assert run("--db", demo_db, "undo", str(journal[0]["id"]), "--yes").returncode == 0

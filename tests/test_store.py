@@ -246,3 +246,23 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(db: Databas
 
     with db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_a_list_view_without_descriptions_never_erases_a_stored_one() -> None:
+    from tracekit.providers.base import RemoteActivity
+    from tracekit.store.records import update_from_remote
+
+    record = _record(description="Windy", gear_id="b1", gear_name="Grey bike")
+    listed = RemoteActivity(
+        provider_id=record.provider_id,
+        start_utc=record.start_utc,
+        sport=Sport.GRAVEL_RIDE,
+        unknown=frozenset({"description", "gear_id"}),
+    )
+    update_from_remote(record, listed, None, NOW)
+    assert (record.description, record.gear_id, record.gear_name) == ("Windy", "b1", "Grey bike")
+    detailed = RemoteActivity(
+        provider_id=record.provider_id, start_utc=record.start_utc, sport=Sport.GRAVEL_RIDE
+    )
+    assert update_from_remote(record, detailed, None, NOW)
+    assert record.description is None

@@ -25,6 +25,7 @@ from tracekit.files.importer import FileImporter
 from tracekit.geo import loop_route
 from tracekit.linking import rematch
 from tracekit.providers.names import ProviderName
+from tracekit.providers.registry import DEMO
 from tracekit.sports import Sport
 from tracekit.store.canonical import refresh_activity
 from tracekit.store.engine import Database
@@ -33,6 +34,9 @@ from tracekit.store.models import (
     Gear,
     ProviderGear,
     ProviderRecord,
+    ProviderState,
+    ProviderStatus,
+    Setting,
     SyncState,
 )
 from tracekit.units import METRES_PER_MILE
@@ -316,6 +320,17 @@ def build_demo(
                         pulled_from=datetime.combine(first, time(), UTC),
                         pulled_to=now,
                         last_sync_at=now,
+                    )
+                )
+                # Simulated connections: review → apply → undo can be tried on the demo.
+                session.add(Setting(key=f"provider.{provider.value}", value={DEMO: True}))
+                session.add(
+                    ProviderStatus(
+                        provider=provider,
+                        state=ProviderState.OK,
+                        last_operation="sync",
+                        last_operation_at=now,
+                        last_success_at=now,
                     )
                 )
     files = _import_recent_files(db, archive_dir, sessions, today, rng)

@@ -462,9 +462,9 @@ class _Run:
         """Read the gear list once more when it can matter: activities named gear we do not
         know, or activities changed while the list is old. A sync with nothing new never
         spends a request on gear."""
-        if self.gear_read:
-            return
         unknown = self.unknown_gear - set(self.gear_names)
+        if self.gear_read and not unknown:  # read at the start; ask again only for new ids
+            return
         changed = self.report.new + self.report.updated > 0
         if not unknown and not (changed and stale):
             return

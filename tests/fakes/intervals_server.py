@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from types import TracebackType
 from typing import Any, Self
@@ -145,7 +145,7 @@ class IntervalsFake:
 
     # -- WSGI -----------------------------------------------------------------------------
 
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         if request.path.startswith(CONTROL):
             response = self._control_api(request)

@@ -53,6 +53,9 @@ class RemoteActivity:
     external_id: str | None = None
     evidence: frozenset[str] = frozenset()
     payload: dict[str, Any] = field(default_factory=dict)
+    # Fields this answer did not carry (a list view without descriptions, say): what is stored
+    # for them stays, so a sync never erases a value and brings the same proposal back.
+    unknown: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

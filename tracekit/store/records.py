@@ -47,6 +47,10 @@ def update_from_remote(
     """Make the record what the provider returned; `changed_at` moves only if anything did."""
     record.fetched_at = now
     values = remote_values(remote, gear_name)
+    for unknown in remote.unknown:
+        values.pop(unknown, None)
+        if unknown == "gear_id":
+            values.pop("gear_name", None)
     # Evidence only grows: a link an export or a file import attached must survive a re-sync.
     values["evidence"] = sorted(set(record.evidence or ()) | set(remote.evidence)) or None
     changes = {key: value for key, value in values.items() if getattr(record, key) != value}
