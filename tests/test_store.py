@@ -266,3 +266,14 @@ def test_a_list_view_without_descriptions_never_erases_a_stored_one() -> None:
     )
     assert update_from_remote(record, detailed, None, NOW)
     assert record.description is None
+
+
+def test_the_head_constant_names_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from tracekit.store.migrate import HEAD, MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD

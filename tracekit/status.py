@@ -51,7 +51,7 @@ def store_status(db: Database) -> StoreStatus:
             provider: count
             for provider, count in session.execute(
                 select(ProviderRecord.provider, func.count()).group_by(ProviderRecord.provider)
-            ).tuples()
+            ).all()
         }
         syncs = {s.provider: s for s in session.scalars(select(SyncState))}
         statuses = {s.provider: s for s in session.scalars(select(ProviderStatus))}

@@ -11,6 +11,7 @@ from tracekit.cli import (
     calendar_cmd,
     connect_cmd,
     demo_cmd,
+    gui_cmd,
     import_cmd,
     journal_cmd,
     link_cmd,
@@ -39,6 +40,7 @@ COMMANDS = (
     sheet_cmd,
     status_cmd,
     demo_cmd,
+    gui_cmd,
 )
 
 
