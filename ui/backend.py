@@ -6,8 +6,6 @@ is imported lazily by the window (it pulls in SQLAlchemy), so the window paints 
 """
 
 import contextlib
-import importlib
-import importlib.util
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tracekit.calendar import MonthView, Totals, YearMonth, latest_month, month_view
+from tracekit.changes import Field
 from tracekit.providers.names import ProviderName
 from tracekit.settings import Settings, load_settings, save_settings
 from tracekit.stats import (
@@ -644,19 +643,10 @@ def proposal_count(
         )
 
 
-def has_module(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+def pin_value(db: Database, activity_id: int, field: Field, value: str) -> None:
+    from tracekit.pins import pin_value as pin
 
-
-def pin_available() -> bool:
-    """Whether this build has the Qt-free pin operation the Pin button needs
-    (`tracekit.pins.pin_value(session, activity_id, field, value)`; not in the tree yet)."""
-    if not has_module("tracekit.pins"):
-        return False
-    return callable(getattr(importlib.import_module("tracekit.pins"), "pin_value", None))
+    pin(db, activity_id, field, value)
 
 
 @cache

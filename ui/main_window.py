@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tracekit.changes import Field
 from tracekit.providers.names import ProviderName
 from tracekit.units import UnitSystem
 from ui.activity_detail import ActivityDetailPane
@@ -459,19 +460,11 @@ class MainWindow(QMainWindow):
         bk = backend()
         if self.connections_factory is None:
             self.connections_factory = bk.connections
-        self.sync_available = bk.has_module("tracekit.sync") and bk.has_module(
-            "tracekit.providers.registry"
-        )
-        self.controller.sync_available = self.sync_available
-        self.providers_panel.set_sync_available(
-            self.sync_available, "Syncing is not in this build yet"
-        )
-        pin = bk.pin_available()
-        self.detail.set_pin_available(
-            pin, "Pinning a value needs tracekit.pins (not in this build yet)"
-        )
-        review = bk.has_module("tracekit.review") and bk.has_module("tracekit.apply")
-        self.detail.set_review_available(review, "Reviewing changes is not in this build yet")
+        self.sync_available = True
+        self.controller.sync_available = True
+        self.providers_panel.set_sync_available(True)
+        self.detail.set_pin_available(True, "")
+        self.detail.set_review_available(True, "")
         self.empty.set_location(opened.location)
         self._set_data_actions(True)
         if opened.created_demo:
@@ -853,7 +846,35 @@ class MainWindow(QMainWindow):
             )
 
     def pin_value(self, activity_id: int) -> None:
-        QMessageBox.information(self, "Pin a value", "Pinning values arrives with tracekit.pins.")
+        """Ask which field and what value, then pin it on a worker (the calendar refreshes)."""
+        db = self.db
+        detail = self.detail.detail
+        if db is None or detail is None:
+            return
+        labels = {"Name": Field.NAME, "Description": Field.DESCRIPTION, "Gear": Field.GEAR}
+        label, ok = QInputDialog.getItem(
+            self,
+            "Pin a value",
+            "Field to pin (it wins over every provider):",
+            list(labels),
+            0,
+            False,
+        )
+        if not ok:
+            return
+        field = labels[label]
+        current = (detail.name or "") if field is Field.NAME else ""
+        value, ok = QInputDialog.getText(
+            self, "Pin a value", f"{label} (empty: no {label.lower()} on purpose):", text=current
+        )
+        if not ok:
+            return
+        self.runner.start(
+            lambda _ctx: backend().pin_value(db, activity_id, field, value),
+            name="pin",
+            on_result=lambda _r: self._changed(f"{label} pinned"),
+            on_error=lambda message: QMessageBox.warning(self, "Pin a value", message),
+        )
 
     # ------------------------------------------------------------------ sync
     def _update_sync_actions(self) -> None:
