@@ -235,10 +235,19 @@ def test_an_original_file_is_offered_to_connected_providers_that_take_uploads(
         }
         ids = [original.activity.id, not_archived.id]
         changes = propose(session, ids, Settings(), capabilities)
-        uploads = [c for c in changes if c.kind is ChangeKind.ADD_TO_PROVIDER]
+        uploads = [c for c in changes if c.kind is ChangeKind.ADD_TO_PROVIDER and c.target]
         assert [(c.provider, c.target, c.new_value) for c in uploads] == [
             (STRAVA, original.file_path, "Col de Rates loop")
         ]
+        # The log gets rows (an entry from the session's values), never an upload.
+        entries = [
+            c for c in changes if c.kind is ChangeKind.ADD_TO_PROVIDER and c.provider is SHEET
+        ]
+        assert all(c.target is None for c in entries)
+        assert {(c.provider, c.activity_id) for c in entries} == {
+            (SHEET, original.activity.id),
+            (SHEET, not_archived.id),
+        }
         assert uploads[0].record_id == file_record_id
 
 

@@ -16,9 +16,9 @@ from tracekit.cli import sheet_cmd
 from tracekit.cli.context import CliContext
 from tracekit.exports.records import Incoming, Upserted, existing_records, upsert_record
 from tracekit.linking import rematch
-from tracekit.providers.base import Capability, ProviderError, RemoteActivity
+from tracekit.providers.base import Capability, NewEntry, ProviderError, RemoteActivity
 from tracekit.providers.names import ProviderName
-from tracekit.providers.spreadsheet import NewEntry, SheetBusy, SpreadsheetProvider
+from tracekit.providers.spreadsheet import SheetBusy, SpreadsheetProvider
 from tracekit.sports import Sport
 from tracekit.spreadsheet.config import SheetConfig, detect_for, load_sheet_config
 from tracekit.spreadsheet.mapping import DistanceUnit, SheetField
@@ -159,6 +159,7 @@ def test_approved_rename_notes_and_gear_are_written_to_the_file_with_a_backup(
         Capability.RENAME,
         Capability.SET_DESCRIPTION,
         Capability.SET_GEAR,
+        Capability.ADD_ENTRY,
     }
     (row,) = provider.pull(None, None)
     provider.rename(row.provider_id, "Coast loop")
@@ -184,7 +185,7 @@ def test_without_a_name_column_the_notes_are_the_name_and_gear_cannot_be_set(
 ) -> None:
     path = make_xlsx(tmp_path / "log.xlsx", ["Date", "Notes"], [[datetime(2024, 5, 1), "Loop"]])
     provider = provider_for(path)
-    assert provider.capabilities == {Capability.READ, Capability.RENAME}
+    assert provider.capabilities == {Capability.READ, Capability.RENAME, Capability.ADD_ENTRY}
     (row,) = provider.pull(None, None)
     assert row.name == "Loop" and row.description is None
     provider.rename(row.provider_id, "Hill loop")
@@ -349,3 +350,51 @@ def test_connect_refuses_a_unit_that_contradicts_the_header_and_takes_column_edi
     assert config.mapping.header(SheetField.NAME) == "Ride name"
     assert config.mapping.header(SheetField.ROW_ID) == "Tracekit ID"
     assert openpyxl.load_workbook(path)["Log"]["F1"].value == "Tracekit ID"
+
+
+def test_an_approved_add_writes_a_row_for_the_missing_session_and_links_it(
+    db: Database, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from tests.fakes import add_activity, record
+    from tracekit.apply import OutcomeStatus, apply
+    from tracekit.changes import ChangeKind
+    from tracekit.proposals import propose
+    from tracekit.settings import Settings
+
+    path = make_xlsx(tmp_path / "log.xlsx", HEADER, ROWS)
+    provider = provider_for(path)
+    start = datetime(2024, 5, 7, 6, 30, tzinfo=UTC)
+    with db.session() as session:
+        activity_id = add_activity(
+            session,
+            record(
+                ProviderName.GARMIN,
+                "g77",
+                start_utc=start,
+                name="Hill repeats",
+                distance_m=21_000.0,
+                elapsed_s=3_900.0,
+            ),
+        ).id
+    capabilities = {ProviderName.SPREADSHEET: provider.capabilities}
+    with db.session() as session:
+        changes = propose(session, [activity_id], Settings(), capabilities)
+    (add,) = [c for c in changes if c.kind is ChangeKind.ADD_TO_PROVIDER]
+    assert add.provider is ProviderName.SPREADSHEET and add.new_value == "Hill repeats"
+    (outcome,) = apply(db, [add.id], {ProviderName.SPREADSHEET: provider}, Settings())
+    assert outcome.status is OutcomeStatus.DONE, outcome.message
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert len(rows) == len(ROWS) + 2  # header, the old rows, the new one
+    assert "Hill repeats" in rows[-1] and 21.0 in rows[-1]
+    with db.session() as session:
+        providers = {
+            r.provider
+            for r in session.scalars(select(ProviderRecord))
+            if r.activity_id == activity_id
+        }
+    assert providers == {ProviderName.GARMIN, ProviderName.SPREADSHEET}
+    with db.session() as session:  # once it is there, nothing more is proposed
+        again = propose(session, [activity_id], Settings(), capabilities)
+    assert not [c for c in again if c.kind is ChangeKind.ADD_TO_PROVIDER]

@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from tracekit.authority import same_text
+from tracekit.authority import authoritative, load_pins, same_text
 from tracekit.changes import ChangeKind, Field, ProposedChange, activity_of
 from tracekit.files.importer import FileImporter, ImportedItem
 from tracekit.gear_index import GearIndex
 from tracekit.paths import archive_dir_for
 from tracekit.proposals import propose, unlink_changes
-from tracekit.providers.base import Provider, ProviderError
+from tracekit.providers.base import NewEntry, Provider, ProviderError, UploadResult
 from tracekit.providers.names import ProviderName
 from tracekit.settings import Settings
 from tracekit.store.canonical import ActivityRefresher, refresh_activity
@@ -219,6 +219,8 @@ def _perform(
         raise ProviderError(write.provider, "not connected")
     label = write.provider.label
     if write.kind is ChangeKind.ADD_TO_PROVIDER:
+        if write.target is None:
+            return _add_entry(db, write, provider, settings)
         return _upload(db, write, provider, settings)
     provider_id = write.provider_id
     if provider_id is None:
@@ -283,6 +285,51 @@ def _upload(db: Database, write: Write, provider: Provider, settings: Settings) 
         head = f"{label} already had this activity ({result.provider_id})"
     else:
         head = f"uploaded to {label} as {result.provider_id}"
+    return _link_added(db, write, provider, settings, result, head)
+
+
+def _add_entry(db: Database, write: Write, provider: Provider, settings: Settings) -> str:
+    """Add the session to a provider of entries (a training log) from its own values."""
+    if write.activity_id is None:
+        raise ApplyError("nothing to add")
+    with db.session() as session:
+        activity = _activity(session, write.activity_id)
+        records = list(activity.records)
+        gear = GearIndex.load(session)
+        pins = load_pins(session, [activity.id]).get(activity.id, [])
+        authority = authoritative(records, pins, settings, gear)
+        entry = NewEntry(
+            sport=activity.sport,
+            start_utc=activity.start_utc,
+            start_local=activity.start_local,
+            timezone=activity.timezone,
+            date_only=activity.date_only,
+            elapsed_s=activity.elapsed_s,
+            distance_m=activity.distance_m,
+            name=write.name,
+            description=authority.description.display if authority.description else None,
+            gear_name=authority.gear.display if authority.gear else None,
+            evidence=frozenset(f"{r.provider.value}:{r.provider_id}" for r in records),
+        )
+    result = provider.add_entry(entry)
+    label = write.provider.label
+    if result.duplicate:
+        head = f"{label} already had this session ({result.provider_id})"
+    else:
+        head = f"added to {label} as {result.provider_id}"
+    return _link_added(db, write, provider, settings, result, head)
+
+
+def _link_added(
+    db: Database,
+    write: Write,
+    provider: Provider,
+    settings: Settings,
+    result: UploadResult,
+    head: str,
+) -> str:
+    """Read back what an upload or a new entry created and link it to the activity."""
+    assert write.activity_id is not None
     try:
         remote = provider.fetch(result.provider_id)
     except ProviderError as error:
@@ -309,7 +356,7 @@ def _upload(db: Database, write: Write, provider: Provider, settings: Settings) 
             GearIndex.load(session).provider_gear_name(record.provider, remote.gear_id),
             now,
         )
-        why = "already there when its file was uploaded" if result.duplicate else "uploaded"
+        why = "already there when it was added" if result.duplicate else "added by Tracekit"
         _move(session, [record], _activity(session, write.activity_id), why, settings, now)
     return f"{head}; linked it" if result.duplicate else head
 

@@ -70,6 +70,7 @@ def propose(
         for record in records:
             changes += _field_changes(activity, record, authority, index, capabilities)
         changes += _uploads(activity, records, authority, capabilities, settings, shared)
+        changes += _entries(activity, records, authority, capabilities, settings)
         changes += _downloads(activity, records, capabilities, settings)
     changes += _links(session, {a.id for a in activities})
     dates = {a.id: a.local_date for a in activities}
@@ -266,6 +267,40 @@ def _uploads(
         if Capability.UPLOAD in capabilities[provider]
         and provider not in _NO_UPLOAD
         and provider not in present
+    ]
+
+
+def _entries(
+    activity: Activity,
+    records: Sequence[ProviderRecord],
+    authority: Authority,
+    capabilities: Capabilities,
+    settings: Settings,
+) -> list[ProposedChange]:
+    """A row for a session a training log lacks, from the session's own values.
+
+    Only from a source's record: a session only a write-only provider knows is not copied out.
+    """
+    if not any(settings.is_source(r.provider) for r in records):
+        return []
+    present = {r.provider for r in records}
+    name = authority.name.display if authority.name is not None else None
+    day = activity.local_date.isoformat()
+    return [
+        ProposedChange(
+            id=change_id(activity.id, ChangeKind.ADD_TO_PROVIDER, provider, "entry", name),
+            kind=ChangeKind.ADD_TO_PROVIDER,
+            activity_id=activity.id,
+            provider=provider,
+            record_id=None,
+            field=None,
+            old_value=None,
+            new_value=name,
+            source=authority.name.source if authority.name is not None else "",
+            reason=f"{provider.label} has no entry for this session; add one for {day}",
+        )
+        for provider in sorted(capabilities, key=settings.rank)
+        if Capability.ADD_ENTRY in capabilities[provider] and provider not in present
     ]
 
 

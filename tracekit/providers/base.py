@@ -23,6 +23,7 @@ class Capability(StrEnum):
     SET_DESCRIPTION = "set_description"
     SET_GEAR = "set_gear"
     UPLOAD = "upload"
+    ADD_ENTRY = "add_entry"  # a provider of values, not files (a training log): add a row
     DOWNLOAD_ORIGINAL = "download_original"
 
 
@@ -64,6 +65,27 @@ class RemoteGear:
     name: str
     kind: str | None = None
     retired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A session to add to a provider that keeps entries, not files (a training log).
+
+    `evidence` holds other providers' ids of the session ("strava:123"), which the provider
+    stores where it can so the new entry links to them on the next pull.
+    """
+
+    sport: Sport
+    start_utc: datetime | None = None
+    start_local: datetime | None = None
+    timezone: str | None = None
+    date_only: bool = False
+    elapsed_s: float | None = None
+    distance_m: float | None = None
+    name: str | None = None
+    description: str | None = None
+    gear_name: str | None = None
+    evidence: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +143,9 @@ class Provider(ABC):
 
     def upload(self, path: Path, name: str | None, external_id: str) -> UploadResult:
         raise self._unsupported(Capability.UPLOAD)
+
+    def add_entry(self, entry: NewEntry) -> UploadResult:
+        raise self._unsupported(Capability.ADD_ENTRY)
 
     def download_original(self, provider_id: str, folder: Path) -> Path:
         raise self._unsupported(Capability.DOWNLOAD_ORIGINAL)

@@ -9,10 +9,7 @@ notes column when the sheet has no name column), set_description (the notes colu
 is also a name column), set_gear (the gear column; a spreadsheet's gear id is the gear's name),
 and `add_entry`, a row for a session the log lacks. Each write makes a timestamped backup and
 replaces the file atomically (`tracekit.spreadsheet.writer`).
-
-`add_entry` is an extension of the Provider ABC proposed for `tracekit.providers.base`
-(`Capability.ADD_ENTRY`, `Provider.add_entry(entry: NewEntry) -> UploadResult`): `upload`
-takes a file, and a log has no file to take, only values.
+`upload` takes a file, and a log has no file to take, only values: hence `add_entry`.
 """
 
 import secrets
@@ -24,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from tracekit.providers.base import (
     Capability,
+    NewEntry,
     Provider,
     ProviderError,
     RemoteActivity,
@@ -32,7 +30,7 @@ from tracekit.providers.base import (
 )
 from tracekit.providers.names import ProviderName
 from tracekit.settings import load_settings
-from tracekit.spreadsheet.compose import NewEntry, row_cells
+from tracekit.spreadsheet.compose import row_cells
 from tracekit.spreadsheet.config import SheetConfig, load_sheet_config
 from tracekit.spreadsheet.mapping import ROW_ID_HEADER, SheetField
 from tracekit.spreadsheet.rows import (
@@ -48,7 +46,7 @@ from tracekit.spreadsheet.table import SheetError, SheetTable, read_table
 from tracekit.spreadsheet.values import CellError
 from tracekit.spreadsheet.writer import SheetEdit, SheetLocked, WriteResult, write_sheet
 
-__all__ = ["NewEntry", "SheetBusy", "SpreadsheetProvider"]
+__all__ = ["SheetBusy", "SpreadsheetProvider"]
 
 
 class SheetBusy(ProviderError):
@@ -62,7 +60,7 @@ class SpreadsheetProvider(Provider):
         self.config = config
         self.home_timezone = home_timezone
         columns = config.mapping.columns
-        capabilities = {Capability.READ}
+        capabilities = {Capability.READ, Capability.ADD_ENTRY}
         if SheetField.NAME in columns or SheetField.NOTES in columns:
             capabilities.add(Capability.RENAME)
         if SheetField.NAME in columns and SheetField.NOTES in columns:
@@ -79,11 +77,6 @@ class SpreadsheetProvider(Provider):
         if config is None:
             return None
         return cls(config, load_settings(session).home_timezone)
-
-    @property
-    def can_add_entries(self) -> bool:
-        """Capability.ADD_ENTRY, once the ABC has it."""
-        return True
 
     # -------------------------------------------------------------------------------- reading
 

@@ -8,10 +8,10 @@ an Excel time or a number, and a provider id as a plain id or a link like the ot
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tracekit.providers.base import NewEntry
 from tracekit.providers.names import ProviderName
 from tracekit.sports import Sport, from_label
 from tracekit.spreadsheet.mapping import ID_FIELDS, DistanceUnit, SheetField, SheetMapping
@@ -30,28 +30,6 @@ from tracekit.spreadsheet.values import (
 from tracekit.spreadsheet.writer import NewCell
 
 SAMPLE_ROWS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class NewEntry:
-    """A session to add to a provider that keeps sessions as entries (a training log).
-
-    Proposed for the Provider ABC as the argument of `add_entry` (see the provider module).
-    `evidence` holds other providers' ids of the session ("strava:123"), written into the
-    matching id columns so the new row links to them on the next pull.
-    """
-
-    sport: Sport
-    start_utc: datetime | None = None
-    start_local: datetime | None = None
-    timezone: str | None = None
-    date_only: bool = False
-    elapsed_s: float | None = None
-    distance_m: float | None = None
-    name: str | None = None
-    description: str | None = None
-    gear_name: str | None = None
-    evidence: frozenset[str] = frozenset()
 
 
 def local_start(entry: NewEntry, home_zone: str | None) -> tuple[date, time | None]:
