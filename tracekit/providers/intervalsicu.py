@@ -19,8 +19,7 @@ import zlib
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,16 +28,14 @@ import httpx
 from tracekit import __version__
 from tracekit.providers.base import (
     Capability,
-    Provider,
     ProviderError,
-    RateLimited,
-    ReconnectNeeded,
     RemoteActivity,
     RemoteGear,
     UploadResult,
 )
+from tracekit.providers.http import HttpxProvider
 from tracekit.providers.names import ProviderName
-from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after, utc_now
+from tracekit.ratelimit import Clock, RetryPolicy, utc_now
 from tracekit.sports import from_label
 from tracekit.timezones import as_utc, local_wall_clock
 
@@ -72,7 +69,7 @@ class _Auth(httpx.Auth):
         yield request
 
 
-class IntervalsIcuProvider(Provider):
+class IntervalsIcuProvider(HttpxProvider):
     name = ProviderName.INTERVALSICU
     capabilities = frozenset(
         {
@@ -102,21 +99,17 @@ class IntervalsIcuProvider(Provider):
             raise ValueError("give either an API key or an access token")
         self.athlete_id = athlete_id.strip() or "0"
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
         self.page_size = page_size
         self.uses_oauth = access_token is not None
-        self._retry = retry or RetryPolicy()
-        self._clock = clock
         self._refresh = refresh_access_token
         self._auth = _Auth(api_key, access_token)
-        self._client = httpx.Client(
+        client = httpx.Client(
             base_url=f"{self.base_url}/api/v1",
             auth=self._auth,
             timeout=timeout,
             headers={"User-Agent": f"Tracekit/{__version__}", "Accept": "application/json"},
         )
-        self.budget = RateBudget(clock=clock, default_backoff=timedelta(minutes=1))
-        self.requests_made = 0
+        self._init_http(client, timeout, retry, clock)
 
     def __repr__(self) -> str:
         auth = "oauth" if self.uses_oauth else "api key"
@@ -125,100 +118,15 @@ class IntervalsIcuProvider(Provider):
             f"auth={auth!r})"
         )
 
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def rate_limit_state(self) -> dict[str, Any] | None:
-        return self.budget.as_json()
-
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        files: Mapping[str, tuple[str, bytes]] | None = None,
-    ) -> httpx.Response:
-        read = method == "GET"
-        wait = self.budget.wait_until(read=read)
-        if wait is not None:
-            raise RateLimited(
-                self.name, wait, f"rate limit nearly used up; requests resume at {wait:%H:%M} UTC"
-            )
-        attempts = self._retry.start()
-        refreshed = False
-        while True:
-            attempts.begin()
-            self.requests_made += 1
-            self.budget.spend()
-            try:
-                response = self._client.request(method, path, params=params, json=json, files=files)
-            except httpx.TimeoutException:
-                log.info("%s %s timed out (attempt %d)", method, path, attempts.made)
-                if attempts.retry():
-                    continue
-                raise ProviderError(
-                    self.name,
-                    f"no answer within {self.timeout:g} s after {attempts.made} attempts; "
-                    "try again later",
-                ) from None
-            except httpx.TransportError as error:
-                log.info(
-                    "%s %s failed: %s (attempt %d)",
-                    method,
-                    path,
-                    type(error).__name__,
-                    attempts.made,
-                )
-                if attempts.retry():
-                    continue
-                raise ProviderError(
-                    self.name,
-                    f"could not reach the server ({type(error).__name__}) after "
-                    f"{attempts.made} attempts; check your connection",
-                ) from None
-            status = response.status_code
-            log.debug("%s %s -> %d", method, path, status)
-            self.budget.observe(response.headers)
-            if status == 429:
-                until = self.budget.rejected(response.headers)
-                raise RateLimited(
-                    self.name, until, f"rate limited (429); try again after {until:%H:%M} UTC"
-                )
-            if status >= 500:
-                hint = parse_retry_after(response.headers.get("Retry-After"), self._clock())
-                hint_s = (hint - self._clock()).total_seconds() if hint else None
-                if attempts.retry(hint_s):
-                    continue
-                raise ProviderError(
-                    self.name,
-                    f"server error {status} after {attempts.made} attempts; try again later",
-                )
-            if status == 401:
-                if self.uses_oauth and self._refresh is not None and not refreshed:
-                    refreshed = True
-                    token = self._refresh()
-                    if token:
-                        self._auth.token = token
-                        continue
-                raise ReconnectNeeded(self.name, self._refused_message(401))
-            if status == 403:
-                raise ReconnectNeeded(self.name, self._refused_message(403))
-            return response
+    def _refresh_auth(self) -> bool:
+        if not self.uses_oauth or self._refresh is None:
+            return False
+        token = self._refresh()
+        if token:
+            self._auth.token = token
+        return bool(token)
 
     def _refused_message(self, status: int) -> str:
         if status == 403:

@@ -37,8 +37,7 @@ import re
 from collections.abc import Generator, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -48,15 +47,14 @@ from tracekit import __version__
 from tracekit.oauth import TokenSet
 from tracekit.providers.base import (
     Capability,
-    Provider,
     ProviderError,
-    RateLimited,
     ReconnectNeeded,
     RemoteActivity,
     RemoteGear,
 )
+from tracekit.providers.http import HttpxProvider
 from tracekit.providers.names import ProviderName
-from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after, utc_now
+from tracekit.ratelimit import Clock, RetryPolicy, utc_now
 from tracekit.sports import Sport, from_label
 from tracekit.timezones import as_utc, local_wall_clock
 
@@ -91,8 +89,9 @@ class _Auth(httpx.Auth):
         yield request
 
 
-class RideWithGpsProvider(Provider):
+class RideWithGpsProvider(HttpxProvider):
     name = ProviderName.RIDEWITHGPS
+    reconnect_statuses = frozenset({401})  # a 403 is one trip's privacy, not the account
     capabilities = frozenset(
         {
             Capability.READ,
@@ -121,18 +120,14 @@ class RideWithGpsProvider(Provider):
         self.uses_oauth = access_token is not None
         self.user_id = user_id or None
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
         self.page_size = page_size
-        self._retry = retry or RetryPolicy()
-        self._clock = clock
-        self._client = httpx.Client(
+        client = httpx.Client(
             base_url=self.base_url,
             auth=_Auth(api_key, auth_token, access_token),
             timeout=timeout,
             headers={"User-Agent": f"Tracekit/{__version__}", "Accept": "application/json"},
         )
-        self.budget = RateBudget(clock=clock, default_backoff=timedelta(minutes=1))
-        self.requests_made = 0
+        self._init_http(client, timeout, retry, clock)
 
     def __repr__(self) -> str:
         auth = "oauth" if self.uses_oauth else "api key"
@@ -141,85 +136,10 @@ class RideWithGpsProvider(Provider):
             f"auth={auth!r})"
         )
 
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def rate_limit_state(self) -> dict[str, Any] | None:
-        return self.budget.as_json()
-
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-    ) -> httpx.Response:
-        wait = self.budget.wait_until(read=method == "GET")
-        if wait is not None:
-            raise RateLimited(self.name, wait, f"rate limited; requests resume at {wait:%H:%M} UTC")
-        attempts = self._retry.start()
-        while True:
-            attempts.begin()
-            self.requests_made += 1
-            self.budget.spend()
-            try:
-                response = self._client.request(method, path, params=params, json=json)
-            except httpx.TimeoutException:
-                log.info("%s %s timed out (attempt %d)", method, path, attempts.made)
-                if attempts.retry():
-                    continue
-                raise ProviderError(
-                    self.name,
-                    f"no answer within {self.timeout:g} s after {attempts.made} attempts; "
-                    "try again later",
-                ) from None
-            except httpx.TransportError as error:
-                log.info("%s %s failed: %s", method, path, type(error).__name__)
-                if attempts.retry():
-                    continue
-                raise ProviderError(
-                    self.name,
-                    f"could not reach the server ({type(error).__name__}) after "
-                    f"{attempts.made} attempts; check your connection",
-                ) from None
-            status = response.status_code
-            log.debug("%s %s -> %d", method, path, status)
-            self.budget.observe(response.headers)
-            if status == 429:
-                until = self.budget.rejected(response.headers)
-                raise RateLimited(
-                    self.name, until, f"rate limited (429); try again after {until:%H:%M} UTC"
-                )
-            if status >= 500:
-                now = self._clock()
-                hint = parse_retry_after(response.headers.get("Retry-After"), now)
-                hint_s = (hint - now).total_seconds() if hint else None
-                if attempts.retry(hint_s):
-                    continue
-                raise ProviderError(
-                    self.name,
-                    f"server error {status} after {attempts.made} attempts; try again later",
-                )
-            if status == 401:
-                raise ReconnectNeeded(
-                    self.name,
-                    "the authorisation was refused or revoked (401); connect again",
-                )
-            return response
+    def _refused_message(self, status: int) -> str:
+        return "the authorisation was refused or revoked (401); connect again"
 
     def _error(self, response: httpx.Response, subject: str | None = None) -> ProviderError:
         status = response.status_code
