@@ -38,8 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracekit.credentials import Credentials, CredentialStoreUnavailable
@@ -56,7 +55,6 @@ from tracekit.files.sources import (
 from tracekit.files.summary import FileFormat
 from tracekit.providers.base import (
     Capability,
-    Provider,
     ProviderError,
     RateLimited,
     ReconnectNeeded,
@@ -74,6 +72,7 @@ from tracekit.providers.garmin_client import (
     TooLarge,
     Unreachable,
 )
+from tracekit.providers.http import MeteredProvider
 from tracekit.providers.names import ProviderName
 from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after, utc_now
 from tracekit.sports import Sport, from_label
@@ -97,7 +96,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SUFFIX = {FileFormat.FIT: ".fit", FileFormat.GPX: ".gpx", FileFormat.TCX: ".tcx"}
 
 
-class GarminProvider(Provider):
+class GarminProvider(MeteredProvider):
     name = ProviderName.GARMIN
     capabilities = frozenset(
         {
@@ -145,20 +144,6 @@ class GarminProvider(Provider):
     def close(self) -> None:
         if self._api is not None:
             self._api.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def rate_limit_state(self) -> dict[str, Any] | None:
-        return self.budget.as_json()
 
     # -- HTTP ---------------------------------------------------------------------------------
 

@@ -20,7 +20,30 @@ from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after
 log = logging.getLogger(__name__)
 
 
-class HttpxProvider(Provider):
+class MeteredProvider(Provider):
+    """A provider with a network session to close and a rate budget a sync reports."""
+
+    budget: RateBudget
+
+    def close(self) -> None:
+        """Release the network session (a context manager closes it too)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def rate_limit_state(self) -> dict[str, Any] | None:
+        return self.budget.as_json()
+
+
+class HttpxProvider(MeteredProvider):
     # Answers that mean "connect again"; a provider may treat 403 as an ordinary refusal.
     reconnect_statuses: ClassVar[frozenset[int]] = frozenset({401, 403})
 
@@ -36,20 +59,6 @@ class HttpxProvider(Provider):
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def rate_limit_state(self) -> dict[str, Any] | None:
-        return self.budget.as_json()
 
     def _refresh_auth(self) -> bool:
         """Refresh the access token after a 401; True when there is a new one to retry with."""

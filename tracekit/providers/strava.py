@@ -38,15 +38,13 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracekit import __version__
 from tracekit.oauth import TokenSet
 from tracekit.providers.base import (
     Capability,
-    Provider,
     ProviderError,
     RateLimited,
     ReconnectNeeded,
@@ -54,6 +52,7 @@ from tracekit.providers.base import (
     RemoteGear,
     UploadResult,
 )
+from tracekit.providers.http import MeteredProvider
 from tracekit.providers.names import ProviderName
 from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after, utc_now
 from tracekit.sports import from_label
@@ -228,7 +227,7 @@ def _transport_class() -> Any:
     return _Transport
 
 
-class StravaProvider(Provider):
+class StravaProvider(MeteredProvider):
     name = ProviderName.STRAVA
     capabilities = frozenset(
         {
@@ -303,26 +302,12 @@ class StravaProvider(Provider):
     def tokens(self) -> TokenSet:
         return self._tokens
 
-    def rate_limit_state(self) -> dict[str, Any] | None:
-        return self.budget.as_json()
-
     def close(self) -> None:
         # A sync that met a revoked authorisation may have stored a last batch after the
         # provider said so; forgetting once more when the run is over removes it too.
         if self.revoked and self.on_revoked is not None:
             self.on_revoked()
         self._session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- tokens -------------------------------------------------------------------------------
 
