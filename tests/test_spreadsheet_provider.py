@@ -398,3 +398,15 @@ def test_an_approved_add_writes_a_row_for_the_missing_session_and_links_it(
     with db.session() as session:  # once it is there, nothing more is proposed
         again = propose(session, [activity_id], Settings(), capabilities)
     assert not [c for c in again if c.kind is ChangeKind.ADD_TO_PROVIDER]
+
+
+def test_tracekit_connect_sheet_is_the_same_flow_through_the_real_entry_point(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracekit.cli.main import main
+
+    path = make_xlsx(tmp_path / "log.xlsx", LOG_HEADER, LOG_ROWS)
+    assert main(["--db", str(db_path), "connect", "sheet", str(path), "--yes"]) == 0
+    assert main(["--db", str(db_path), "sheet", "show"]) == 0
+    assert "Distance (km)" in capsys.readouterr().out
+    assert main(["--db", str(db_path), "disconnect", "sheet"]) == 0

@@ -63,8 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _spelled_as_sheet_command(argv: list[str]) -> list[str]:
+    """`tracekit connect sheet PATH …` and `tracekit disconnect sheet` are the spreadsheet's
+    connect flow under the provider commands; they mean `tracekit sheet connect PATH …`."""
+    for position, word in enumerate(argv):
+        if word in ("connect", "disconnect"):
+            if argv[position + 1 : position + 2] == ["sheet"]:
+                return [*argv[:position], "sheet", word, *argv[position + 2 :]]
+            break
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_spelled_as_sheet_command(words))
     context = CliContext(db_path=args.db)
     try:
         code: int = args.handler(args, context)
