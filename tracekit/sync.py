@@ -596,6 +596,7 @@ def sync_provider(
     """
     name = provider.name
     now = clock()
+    force = force or provider.pulls_whole
     explicit = since is not None or until is not None
     since = as_utc(since) if since is not None else None
     until = as_utc(until) if until is not None else now

@@ -117,6 +117,9 @@ class ReconnectNeeded(ProviderError):
 class Provider(ABC):
     name: ProviderName
     capabilities: frozenset[Capability]
+    # Read whole on every sync: a source with no "changed since" (a training log is small, and an
+    # edit to last year's row must be seen).
+    pulls_whole: bool = False
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -55,6 +55,7 @@ class SheetBusy(ProviderError):
 
 class SpreadsheetProvider(Provider):
     name = ProviderName.SPREADSHEET
+    pulls_whole = True
 
     def __init__(self, config: SheetConfig, home_timezone: str | None) -> None:
         self.config = config
