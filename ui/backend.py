@@ -405,11 +405,9 @@ class Connections:
 
 def connections(db: Database) -> Connections:
     """Providers built from the stored connections and the keyring (`tracekit.providers`)."""
-    try:
-        from tracekit.credentials import Credentials, CredentialStoreUnavailable
-        from tracekit.providers.registry import connected_providers
-    except ImportError:
-        return Connections({}, "Provider connections are not in this build yet")
+    from tracekit.credentials import Credentials, CredentialStoreUnavailable
+    from tracekit.providers.registry import connected_providers
+
     try:
         providers = connected_providers(db, Credentials())
     except CredentialStoreUnavailable as error:
@@ -611,7 +609,9 @@ def connect_provider(db: Database, provider: ProviderName, secret: str) -> str:
 
     if provider is ProviderName.INTERVALSICU:
         return registry.connect_intervalsicu(db, Credentials(), api_key=secret).message
-    raise RuntimeError(f"Connecting {provider.label} is not in this build yet")
+    raise RuntimeError(
+        f"Connect {provider.label} from a terminal: tracekit connect {provider.value}"
+    )
 
 
 def disconnect_provider(db: Database, provider: ProviderName) -> str:

@@ -889,7 +889,7 @@ class MainWindow(QMainWindow):
         enabled = self.sync_available and connected and not running and self.db is not None
         self.sync_action.setEnabled(enabled)
         if not self.sync_available:
-            tip = "Syncing is not in this build yet"
+            tip = "Open a database first"
         elif not connected:
             tip = "Connect a provider in Settings first"
         else:

@@ -151,7 +151,7 @@ class ProviderPanel(QWidget):
             elif row.supported:
                 tip = f"Connect {row.provider.label} in Settings first"
             else:
-                tip = f"Connecting {row.provider.label} is not in this build yet"
+                tip = f"Connect it from a terminal: tracekit connect {row.provider.value}"
             widget.sync_button.setToolTip(tip)
 
     def set_sync_available(self, available: bool, reason: str = "") -> None:

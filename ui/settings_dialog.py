@@ -136,7 +136,8 @@ class SettingsDialog(QDialog):
                 button.setToolTip(
                     f"Connect {provider.label}"
                     if provider in connectable
-                    else f"Connecting {provider.label} is not in this build yet"
+                    else f"Connect {provider.label} from a terminal for now: "
+                    f"tracekit connect {provider.value}"
                 )
                 signal = self.connect_requested
             button.clicked.connect(lambda _=False, p=provider, s=signal: s.emit(p))
