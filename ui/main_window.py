@@ -514,7 +514,8 @@ class MainWindow(QMainWindow):
 
     def _load_month(self, year: int, month: int, done: Callable[["MonthData"], None]) -> None:
         db, first = self.db, self.first_weekday
-        assert db is not None
+        if db is None:  # the window closed its database while an earlier load was finishing
+            return
         self.runner.start(
             lambda _ctx: backend().load_month(db, year, month, first),
             name=f"month {year}-{month:02d}",

@@ -41,4 +41,8 @@ def test_pinning_a_name_renames_the_session_everywhere_in_tracekit(
             return activity is not None and activity.name == "Sunrise loop"
 
     qtbot.waitUntil(renamed, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.detail.detail is not None and window.detail.detail.name == "Sunrise loop",
+        timeout=10_000,
+    )
     db.dispose()
