@@ -30,22 +30,17 @@ import hashlib
 import io
 import json
 import re
-import threading
 import time
 import zipfile
-from collections.abc import Iterable
 from datetime import date, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-import httpx
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.service import FakeService
 from tracekit.files.decode import decode
 from tracekit.files.summary import ActivityFileError
 
-CONTROL = "/__fake__/"
 CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
 PROFILE_NUMBER = 81234567
 FAR_FUTURE = 4_102_444_800  # 2100-01-01: a token that never needs refreshing during a test
@@ -92,21 +87,10 @@ def _detail_time(value: str | None) -> str | None:
     return value.replace(" ", "T") + ".0" if value else None
 
 
-class GarminFake:
+class GarminFake(FakeService):
     """Start with `with GarminFake() as fake:`; `fake.url` is the base URL of both tiers."""
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._release = threading.Event()
-        self._reset()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._control = httpx.Client(base_url=self.url + CONTROL.rstrip("/"), timeout=10)
-
-    def _reset(self) -> None:
+    def _reset_state(self) -> None:
         self.access_tokens: set[str] = set()
         self.refresh_tokens: dict[str, str] = {}
         self.profile: dict[str, Any] = {
@@ -122,95 +106,16 @@ class GarminFake:
         self.originals: dict[int, bytes] = {}
         self.zips: dict[int, bytes] = {}
         self.upload_hashes: dict[str, int] = {}
-        self.failures: list[dict[str, Any]] = []
-        self.recorded: list[dict[str, Any]] = []
         self._issued = 0
         self._next_id = _FIRST_UPLOAD_ID
 
-    # -- lifecycle ------------------------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._release.set()
-        self._control.close()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
     # -- control helpers (over HTTP) ------------------------------------------------------
-
-    def reset(self) -> None:
-        self._control.post("/reset").raise_for_status()
-
-    def seed(self, **state: Any) -> None:
-        self._control.post("/seed", json=state).raise_for_status()
-
-    def fail_next(
-        self,
-        status: int | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        method: str | None = None,
-        path: str | None = None,
-        times: int = 1,
-        delay: float | None = None,
-        after: int = 0,
-    ) -> None:
-        rule = {
-            "after": after,
-            "status": status,
-            "headers": headers or {},
-            "body": body,
-            "method": method,
-            "path": path,
-            "times": times,
-            "delay": delay,
-        }
-        self._control.post("/fail-next", json=rule).raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        response = self._control.get("/requests")
-        response.raise_for_status()
-        recorded: list[dict[str, Any]] = response.json()
-        return recorded
 
     def api_requests(self) -> list[dict[str, Any]]:
         """The requests to the API tier (token refreshes left out)."""
         return [r for r in self.requests() if not r["path"].startswith("/di-oauth2-service")]
 
-    # -- WSGI -----------------------------------------------------------------------------
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith(CONTROL):
-            response = self._control_api(request)
-        else:
-            response = self._api(request)
-        return response(environ, start_response)
-
-    def _control_api(self, request: Request) -> Response:
-        action = request.path.removeprefix(CONTROL)
-        with self._lock:
-            if action == "reset":
-                self._reset()
-            elif action == "seed":
-                self._seed(request.get_json(force=True) or {})
-            elif action == "fail-next":
-                self.failures.append(request.get_json(force=True))
-            elif action == "requests":
-                return _json(list(self.recorded))
-            else:
-                return _error(404, "Not Found")
-        return _json({"ok": True})
+    # -- the service hooks ----------------------------------------------------------------
 
     def _seed(self, state: dict[str, Any]) -> None:
         self.access_tokens.update(state.get("access_tokens", []))
@@ -232,52 +137,20 @@ class GarminFake:
         for activity_id, encoded in state.get("zips", {}).items():
             self.zips[int(activity_id)] = base64.b64decode(encoded)
 
-    def _record(self, request: Request) -> None:
-        auth = request.headers.get("Authorization", "")
-        entry: dict[str, Any] = {
-            "method": request.method,
-            "path": request.path,
-            "query": dict(request.args),
-            "auth": auth.split(" ", 1)[0].lower() if auth else None,
-            "json": request.get_json(silent=True) if request.is_json else None,
-            "form": None,
-            "file": None,
-        }
+    def _control_not_found(self, request: Request) -> Response:
+        return _error(404, "Not Found")
+
+    def _recorded_json(self, request: Request) -> Any:
+        return request.get_json(silent=True) if request.is_json else None
+
+    def _record_extra(self, request: Request) -> dict[str, Any]:
+        extra: dict[str, Any] = {"form": None, "file": None}
         if request.mimetype == "application/x-www-form-urlencoded":
-            entry["form"] = {"grant_type": request.form.get("grant_type")}
+            extra["form"] = {"grant_type": request.form.get("grant_type")}
         upload = request.files.get("file")
         if upload is not None:
-            entry["file"] = upload.filename
-        self.recorded.append(entry)
-
-    def _failure(self, request: Request) -> dict[str, Any] | None:
-        for rule in self.failures:
-            if rule.get("method") and rule["method"].upper() != request.method:
-                continue
-            if rule.get("path") and not re.search(rule["path"], request.path):
-                continue
-            if int(rule.get("after") or 0) > 0:
-                rule["after"] = int(rule["after"]) - 1
-                return None
-            rule["times"] = int(rule.get("times") or 1) - 1
-            if rule["times"] <= 0:
-                self.failures.remove(rule)
-            return rule
-        return None
-
-    def _api(self, request: Request) -> Response:
-        with self._lock:
-            self._record(request)
-            rule = self._failure(request)
-        if rule is not None:
-            if rule.get("delay"):
-                self._release.wait(float(rule["delay"]))
-            if rule.get("status") is not None:
-                body = rule.get("body")
-                text = body if isinstance(body, str) else json.dumps(body or {})
-                return Response(text, status=int(rule["status"]), headers=rule.get("headers") or {})
-        with self._lock:
-            return self._route(request)
+            extra["file"] = upload.filename
+        return extra
 
     # -- the API --------------------------------------------------------------------------
 

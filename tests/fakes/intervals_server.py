@@ -22,17 +22,12 @@ import base64
 import hashlib
 import json
 import re
-import threading
-from collections.abc import Iterable
 from datetime import date, datetime, time
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-import httpx
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-CONTROL = "/__fake__/"
+from tests.fakes.service import FakeService
 
 
 def _error(status: int, message: str, path: str) -> Response:
@@ -60,21 +55,10 @@ def _local(value: str, *, end_of_day: bool) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=None)
 
 
-class IntervalsFake:
+class IntervalsFake(FakeService):
     """Start with `with IntervalsFake() as fake:`; `fake.url` is the base URL to use."""
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._release = threading.Event()
-        self._reset()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._control = httpx.Client(base_url=self.url + CONTROL.rstrip("/"), timeout=10)
-
-    def _reset(self) -> None:
+    def _reset_state(self) -> None:
         self.athlete_id = "i1000"
         self.api_keys: set[str] = set()
         self.tokens: set[str] = set()
@@ -83,90 +67,9 @@ class IntervalsFake:
         self.files: dict[str, bytes] = {}
         self.upload_hashes: dict[str, str] = {}
         self.extra_headers: dict[str, str] = {}
-        self.failures: list[dict[str, Any]] = []
-        self.recorded: list[dict[str, Any]] = []
         self._next_id = 900_000
 
-    # -- lifecycle ------------------------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._release.set()  # let any deliberately slow answer finish now
-        self._control.close()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-    # -- control helpers (over HTTP) ------------------------------------------------------
-
-    def reset(self) -> None:
-        self._control.post("/reset").raise_for_status()
-
-    def seed(self, **state: Any) -> None:
-        self._control.post("/seed", json=state).raise_for_status()
-
-    def fail_next(
-        self,
-        status: int | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        method: str | None = None,
-        path: str | None = None,
-        times: int = 1,
-        delay: float | None = None,
-        after: int = 0,
-    ) -> None:
-        rule = {
-            "after": after,
-            "status": status,
-            "headers": headers or {},
-            "body": body,
-            "method": method,
-            "path": path,
-            "times": times,
-            "delay": delay,
-        }
-        self._control.post("/fail-next", json=rule).raise_for_status()
-
-    def requests(self) -> list[dict[str, Any]]:
-        response = self._control.get("/requests")
-        response.raise_for_status()
-        recorded: list[dict[str, Any]] = response.json()
-        return recorded
-
-    # -- WSGI -----------------------------------------------------------------------------
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith(CONTROL):
-            response = self._control_api(request)
-        else:
-            response = self._api(request)
-        return response(environ, start_response)  # type: ignore[no-any-return]
-
-    def _control_api(self, request: Request) -> Response:
-        action = request.path.removeprefix(CONTROL)
-        with self._lock:
-            if action == "reset":
-                self._reset()
-            elif action == "seed":
-                self._seed(request.get_json(force=True) or {})
-            elif action == "fail-next":
-                self.failures.append(request.get_json(force=True))
-            elif action == "requests":
-                return _json(list(self.recorded))
-            else:
-                return _error(404, "Not Found", request.path)
-        return _json({"ok": True})
+    # -- the service hooks ----------------------------------------------------------------
 
     def _seed(self, state: dict[str, Any]) -> None:
         if "athlete_id" in state:
@@ -183,53 +86,14 @@ class IntervalsFake:
             self.files[str(activity_id)] = base64.b64decode(encoded)
         self.extra_headers.update(state.get("headers", {}))
 
-    def _record(self, request: Request) -> None:
-        auth = request.headers.get("Authorization", "")
-        scheme = auth.split(" ", 1)[0].lower() if auth else None
-        body: Any = None
-        if request.mimetype == "application/json":
-            body = request.get_json(silent=True)
-        self.recorded.append(
-            {
-                "method": request.method,
-                "path": request.path,
-                "query": dict(request.args),
-                "auth": scheme,
-                "json": body,
-            }
-        )
+    def _control_not_found(self, request: Request) -> Response:
+        return _error(404, "Not Found", request.path)
 
-    def _failure(self, request: Request) -> dict[str, Any] | None:
-        for rule in self.failures:
-            if rule.get("method") and rule["method"].upper() != request.method:
-                continue
-            if rule.get("path") and not re.search(rule["path"], request.path):
-                continue
-            if int(rule.get("after") or 0) > 0:
-                rule["after"] = int(rule["after"]) - 1
-                return None
-            rule["times"] = int(rule.get("times") or 1) - 1
-            if rule["times"] <= 0:
-                self.failures.remove(rule)
-            return rule
-        return None
-
-    def _api(self, request: Request) -> Response:
-        with self._lock:
-            self._record(request)
-            rule = self._failure(request)
-        if rule is not None:
-            if rule.get("delay"):
-                self._release.wait(float(rule["delay"]))
-            if rule.get("status") is not None:
-                body = rule.get("body")
-                text = body if isinstance(body, str) else json.dumps(body or {})
-                return Response(text, status=int(rule["status"]), headers=rule.get("headers") or {})
-        with self._lock:
-            response = self._route(request)
-            for key, value in self.extra_headers.items():
-                response.headers[key] = value
-            return response
+    def _answer(self, request: Request, headers: dict[str, str]) -> Response:
+        response = self._route(request)
+        for key, value in self.extra_headers.items():
+            response.headers[key] = value
+        return response
 
     # -- the API --------------------------------------------------------------------------
 

@@ -27,19 +27,16 @@ import base64
 import json
 import re
 import secrets
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import httpx
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-CONTROL = "/__fake__/"
+from tests.fakes.service import FakeService, ok
+
 USER_ID = 1
 
 
@@ -123,22 +120,16 @@ def _error(status: int, message: str) -> Response:
     return _json({"error": message}, status)
 
 
-class RideWithGpsFake:
+class RideWithGpsFake(FakeService):
     """Start with `with RideWithGpsFake() as fake:`; `fake.url` is the base URL to use."""
+
+    failure_mimetype = "application/json"
 
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.RLock()
-        self._release = threading.Event()
-        self._reset()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._control = httpx.Client(base_url=self.url + CONTROL.rstrip("/"), timeout=10)
+        super().__init__()
 
-    def _reset(self) -> None:
+    def _reset_state(self) -> None:
         self.api_keys: set[str] = set()
         self.users: dict[str, dict[str, Any]] = {}  # email -> user
         self.auth_tokens: dict[str, int] = {}
@@ -149,95 +140,13 @@ class RideWithGpsFake:
         self.trips: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, bytes]] = {}
         self.authorize_answer = "allow"
-        self.failures: list[dict[str, Any]] = []
-        self.recorded: list[dict[str, Any]] = []
-
-    # -- lifecycle ------------------------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._release.set()
-        self._control.close()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
 
     # -- control helpers (over HTTP) ------------------------------------------------------
-
-    def reset(self) -> None:
-        self._control.post("/reset").raise_for_status()
-
-    def seed(self, **state: Any) -> None:
-        self._control.post("/seed", json=state).raise_for_status()
-
-    def fail_next(
-        self,
-        status: int | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        method: str | None = None,
-        path: str | None = None,
-        times: int = 1,
-        delay: float | None = None,
-        after: int = 0,
-    ) -> None:
-        rule = {
-            "after": after,
-            "status": status,
-            "headers": headers or {},
-            "body": body,
-            "method": method,
-            "path": path,
-            "times": times,
-            "delay": delay,
-        }
-        self._control.post("/fail-next", json=rule).raise_for_status()
 
     def revoke(self) -> None:
         self._control.post("/revoke").raise_for_status()
 
-    def requests(self) -> list[dict[str, Any]]:
-        response = self._control.get("/requests")
-        response.raise_for_status()
-        recorded: list[dict[str, Any]] = response.json()
-        return recorded
-
-    # -- WSGI -----------------------------------------------------------------------------
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith(CONTROL):
-            response = self._control_api(request)
-        else:
-            response = self._api(request)
-        return response(environ, start_response)
-
-    def _control_api(self, request: Request) -> Response:
-        action = request.path.removeprefix(CONTROL)
-        with self._lock:
-            if action == "reset":
-                self._reset()
-            elif action == "seed":
-                self._seed(request.get_json(force=True) or {})
-            elif action == "fail-next":
-                self.failures.append(request.get_json(force=True))
-            elif action == "revoke":
-                self.auth_tokens.clear()
-                self.access_tokens.clear()
-            elif action == "requests":
-                return _json(list(self.recorded))
-            else:
-                return _error(404, "Not found")
-        return _json({"ok": True})
+    # -- the service hooks ----------------------------------------------------------------
 
     def _seed(self, state: dict[str, Any]) -> None:
         self.api_keys.update(state.get("api_keys", []))
@@ -255,7 +164,17 @@ class RideWithGpsFake:
         if "authorize" in state:
             self.authorize_answer = state["authorize"]
 
-    def _scheme(self, request: Request) -> str | None:
+    def _control_extra(self, action: str) -> Response | None:
+        if action == "revoke":
+            self.auth_tokens.clear()
+            self.access_tokens.clear()
+            return ok()
+        return None
+
+    def _control_not_found(self, request: Request) -> Response:
+        return _error(404, "Not found")
+
+    def _auth_scheme(self, request: Request) -> str | None:
         auth = request.headers.get("Authorization", "")
         if auth:
             return auth.split(" ", 1)[0].lower()
@@ -265,55 +184,10 @@ class RideWithGpsFake:
             return "query"
         return None
 
-    def _record(self, request: Request) -> None:
-        body: Any = None
-        if request.mimetype == "application/json":
-            body = request.get_json(silent=True)
-        self.recorded.append(
-            {
-                "method": request.method,
-                "path": request.path,
-                "query": dict(request.args),
-                "auth": self._scheme(request),
-                "json": body,
-            }
-        )
-
-    def _failure(self, request: Request) -> dict[str, Any] | None:
-        for rule in self.failures:
-            if rule.get("method") and rule["method"].upper() != request.method:
-                continue
-            if rule.get("path") and not re.search(rule["path"], request.path):
-                continue
-            if int(rule.get("after") or 0) > 0:
-                rule["after"] = int(rule["after"]) - 1
-                return None
-            rule["times"] = int(rule.get("times") or 1) - 1
-            if rule["times"] <= 0:
-                self.failures.remove(rule)
-            return rule
-        return None
-
-    def _api(self, request: Request) -> Response:
-        with self._lock:
-            self._record(request)
-            rule = self._failure(request)
-        if rule is not None:
-            if rule.get("delay"):
-                self._release.wait(float(rule["delay"]))
-            if rule.get("status") is not None:
-                body = rule.get("body")
-                text = body if isinstance(body, str) else json.dumps(body or {})
-                return Response(
-                    text,
-                    status=int(rule["status"]),
-                    headers=rule.get("headers") or {},
-                    mimetype="application/json",
-                )
-        with self._lock:
-            response = self._route(request)
-            response.headers["x-rwgps-datetime"] = self._clock().isoformat()
-            return response
+    def _answer(self, request: Request, headers: dict[str, str]) -> Response:
+        response = self._route(request)
+        response.headers["x-rwgps-datetime"] = self._clock().isoformat()
+        return response
 
     # -- auth -----------------------------------------------------------------------------
 

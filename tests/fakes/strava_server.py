@@ -36,22 +36,18 @@ import io
 import json
 import re
 import secrets
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import httpx
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.service import FakeService, ok
 from tracekit.files.decode import decode
 from tracekit.sports import Sport
 
-CONTROL = "/__fake__/"
 ALL_SCOPES = "read,activity:read_all,activity:write,profile:read_all"
 TOKEN_LIFETIME = timedelta(hours=6)
 DEFAULT_LIMITS = {"overall": (200, 2000), "read": (100, 1000)}
@@ -140,25 +136,19 @@ def _quarter(moment: datetime) -> datetime:
     return moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0)
 
 
-class StravaFake:
+class StravaFake(FakeService):
     """Start with `with StravaFake() as fake:`; `fake.url` is the base URL to point at.
 
     `clock` is the fake's idea of now (token expiry, rate windows); tests share theirs.
     """
 
+    failure_mimetype = "application/json"
+
     def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.RLock()
-        self._release = threading.Event()
-        self._reset()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._control = httpx.Client(base_url=self.url + CONTROL.rstrip("/"), timeout=10)
+        super().__init__()
 
-    def _reset(self) -> None:
+    def _reset_state(self) -> None:
         self.apps: dict[str, str] = {}
         self.codes: dict[str, dict[str, str]] = {}
         self.tokens: dict[str, dict[str, Any]] = {}  # access token -> scope, expires_at
@@ -178,35 +168,9 @@ class StravaFake:
         self.polls_until_ready = 1
         self.authorize_answer = "allow"
         self.granted_scope: str | None = None
-        self.failures: list[dict[str, Any]] = []
-        self.recorded: list[dict[str, Any]] = []
         self._serial = 0
 
-    # -- lifecycle ------------------------------------------------------------------------
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._release.set()
-        self._control.close()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
     # -- control helpers (over HTTP) ------------------------------------------------------
-
-    def reset(self) -> None:
-        self._control.post("/reset").raise_for_status()
-
-    def seed(self, **state: Any) -> None:
-        self._control.post("/seed", json=state).raise_for_status()
 
     def grant(
         self,
@@ -226,71 +190,13 @@ class StravaFake:
         }
         self.seed(tokens=[token])
 
-    def fail_next(
-        self,
-        status: int | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        method: str | None = None,
-        path: str | None = None,
-        times: int = 1,
-        delay: float | None = None,
-        after: int = 0,
-    ) -> None:
-        rule = {
-            "after": after,
-            "status": status,
-            "headers": headers or {},
-            "body": body,
-            "method": method,
-            "path": path,
-            "times": times,
-            "delay": delay,
-        }
-        self._control.post("/fail-next", json=rule).raise_for_status()
-
     def expire_tokens(self) -> None:
         self._control.post("/expire-tokens").raise_for_status()
 
     def deauthorize(self) -> None:
         self._control.post("/deauthorize").raise_for_status()
 
-    def requests(self) -> list[dict[str, Any]]:
-        response = self._control.get("/requests")
-        response.raise_for_status()
-        recorded: list[dict[str, Any]] = response.json()
-        return recorded
-
-    # -- WSGI -----------------------------------------------------------------------------
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith(CONTROL):
-            response = self._control_api(request)
-        else:
-            response = self._api(request)
-        return response(environ, start_response)
-
-    def _control_api(self, request: Request) -> Response:
-        action = request.path.removeprefix(CONTROL)
-        with self._lock:
-            if action == "reset":
-                self._reset()
-            elif action == "seed":
-                self._seed(request.get_json(force=True) or {})
-            elif action == "fail-next":
-                self.failures.append(request.get_json(force=True))
-            elif action == "expire-tokens":
-                self.tokens.clear()
-            elif action == "deauthorize":
-                self.tokens.clear()
-                self.refresh_tokens.clear()
-            elif action == "requests":
-                return _json(list(self.recorded))
-            else:
-                return _json({"message": "Not Found"}, 404)
-        return _json({"ok": True})
+    # -- the service hooks ----------------------------------------------------------------
 
     def _seed(self, state: dict[str, Any]) -> None:
         self.apps.update({str(k): str(v) for k, v in state.get("apps", {}).items()})
@@ -320,68 +226,42 @@ class StravaFake:
         if "authorize" in state:
             self.authorize_answer = state["authorize"]
 
-    def _record(self, request: Request) -> None:
-        auth = request.headers.get("Authorization", "")
-        scheme = auth.split(" ", 1)[0].lower() if auth else None
+    def _control_extra(self, action: str) -> Response | None:
+        if action == "expire-tokens":
+            self.tokens.clear()
+        elif action == "deauthorize":
+            self.tokens.clear()
+            self.refresh_tokens.clear()
+        else:
+            return None
+        return ok()
+
+    def _control_not_found(self, request: Request) -> Response:
+        return _json({"message": "Not Found"}, 404)
+
+    def _auth_scheme(self, request: Request) -> str | None:
+        scheme = super()._auth_scheme(request)
         if scheme is None and "access_token" in request.args:
             scheme = "query"
-        body: Any = None
-        if request.mimetype == "application/json":
-            body = request.get_json(silent=True)
+        return scheme
+
+    def _record_extra(self, request: Request) -> dict[str, Any]:
         form = dict(request.form) if request.mimetype != "multipart/form-data" else {}
-        self.recorded.append(
-            {
-                "method": request.method,
-                "path": request.path,
-                "query": dict(request.args),
-                "auth": scheme,
-                "json": body,
-                "form": form,
-                "files": sorted(request.files),
-            }
-        )
+        return {"form": form, "files": sorted(request.files)}
 
-    def _failure(self, request: Request) -> dict[str, Any] | None:
-        for rule in self.failures:
-            if rule.get("method") and rule["method"].upper() != request.method:
-                continue
-            if rule.get("path") and not re.search(rule["path"], request.path):
-                continue
-            if int(rule.get("after") or 0) > 0:
-                rule["after"] = int(rule["after"]) - 1
-                return None
-            rule["times"] = int(rule.get("times") or 1) - 1
-            if rule["times"] <= 0:
-                self.failures.remove(rule)
-            return rule
-        return None
-
-    def _api(self, request: Request) -> Response:
+    def _before(self, request: Request) -> dict[str, str]:
         api = request.path.startswith("/api/v3/") and "/oauth/" not in request.path
-        with self._lock:
-            self._record(request)
-            rule = self._failure(request)
-            rate_headers = self._count(request) if api else {}
-        if rule is not None:
-            if rule.get("delay"):
-                self._release.wait(float(rule["delay"]))
-            if rule.get("status") is not None:
-                body = rule.get("body")
-                text = body if isinstance(body, str) else json.dumps(body or {})
-                headers = {**rate_headers, **(rule.get("headers") or {})}
-                return Response(
-                    text, status=int(rule["status"]), headers=headers, mimetype="application/json"
-                )
-        with self._lock:
-            if api and self._over_limit(request):
-                response = _fault(
-                    429, "Rate Limit Exceeded", "Application", "rate limit", "exceeded"
-                )
-            else:
-                response = self._route(request)
-            for key, value in rate_headers.items():
-                response.headers[key] = value
-            return response
+        return self._count(request) if api else {}
+
+    def _answer(self, request: Request, headers: dict[str, str]) -> Response:
+        api = request.path.startswith("/api/v3/") and "/oauth/" not in request.path
+        if api and self._over_limit(request):
+            response = _fault(429, "Rate Limit Exceeded", "Application", "rate limit", "exceeded")
+        else:
+            response = self._route(request)
+        for key, value in headers.items():
+            response.headers[key] = value
+        return response
 
     # -- rate limits ----------------------------------------------------------------------
 
