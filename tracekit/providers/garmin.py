@@ -39,7 +39,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tracekit.credentials import Credentials, CredentialStoreUnavailable
 from tracekit.files.decode import is_gzip, sniff
@@ -73,6 +72,7 @@ from tracekit.providers.garmin_client import (
     Unreachable,
 )
 from tracekit.providers.http import MeteredProvider
+from tracekit.providers.json_values import iana_zone, number, text, wall_clock
 from tracekit.providers.names import ProviderName
 from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after, utc_now
 from tracekit.sports import Sport, from_label
@@ -655,36 +655,11 @@ def _list_shape(item: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """Garmin's "2026-04-21 06:30:00" (list) or "2026-04-21T06:30:00.0" (detail), naive."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=None)
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _zone(item: Mapping[str, Any]) -> str | None:
     """An IANA zone, only when the activity names one (the list, as read so far, does not)."""
     for value in (item.get("timeZone"), item.get("timeZoneName")):
-        if isinstance(value, str) and "/" in value:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-            return value
+        if isinstance(value, str) and "/" in value and (zone := iana_zone(value)):
+            return zone
     return None
 
 
@@ -702,17 +677,17 @@ def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
     flat = _list_shape(item)
     if flat.get("activityId") is None:
         return None
-    gmt = _parse_time(flat.get("startTimeGMT"))
+    gmt = wall_clock(flat.get("startTimeGMT"))
     start_utc = as_utc(gmt) if gmt is not None else None
-    start_local = _parse_time(flat.get("startTimeLocal"))
+    start_local = wall_clock(flat.get("startTimeLocal"))
     if start_utc is None and start_local is None:
         return None
     activity_type = flat.get("activityType")
     type_key = activity_type.get("typeKey") if isinstance(activity_type, dict) else None
     type_key = type_key if isinstance(type_key, str) and type_key else None
-    elapsed = _num(flat.get("elapsedDuration"))
+    elapsed = number(flat.get("elapsedDuration"))
     if elapsed is None:
-        elapsed = _num(flat.get("duration"))
+        elapsed = number(flat.get("duration"))
     provider_id = str(flat["activityId"])
     return RemoteActivity(
         provider_id=provider_id,
@@ -722,16 +697,16 @@ def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
         start_local=start_local,
         timezone=_zone(flat),
         elapsed_s=elapsed,
-        moving_s=_num(flat.get("movingDuration")),
-        distance_m=_num(flat.get("distance")),
-        name=_text(flat.get("activityName")),
-        description=_text(flat.get("description")),
-        avg_hr=_num(flat.get("averageHR")),
-        max_hr=_num(flat.get("maxHR")),
-        ascent_m=_num(flat.get("elevationGain")),
-        calories=_num(flat.get("calories")),
-        start_lat=_num(flat.get("startLatitude")),
-        start_lon=_num(flat.get("startLongitude")),
+        moving_s=number(flat.get("movingDuration")),
+        distance_m=number(flat.get("distance")),
+        name=text(flat.get("activityName")),
+        description=text(flat.get("description")),
+        avg_hr=number(flat.get("averageHR")),
+        max_hr=number(flat.get("maxHR")),
+        ascent_m=number(flat.get("elevationGain")),
+        calories=number(flat.get("calories")),
+        start_lat=number(flat.get("startLatitude")),
+        start_lon=number(flat.get("startLongitude")),
         evidence=frozenset({f"garmin:{provider_id}"}),
         payload=dict(item),
     )

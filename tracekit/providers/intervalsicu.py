@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -34,6 +34,7 @@ from tracekit.providers.base import (
     UploadResult,
 )
 from tracekit.providers.http import HttpxProvider
+from tracekit.providers.json_values import iana_zone, instant, number, wall_clock
 from tracekit.providers.names import ProviderName
 from tracekit.ratelimit import Clock, RetryPolicy, utc_now
 from tracekit.sports import from_label
@@ -321,41 +322,14 @@ def _is_hidden(item: Mapping[str, Any]) -> bool:
 
 
 def _parse_local(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
+    """`start_date_local`: a wall clock, or a bare date at midnight."""
+    moment = wall_clock(value)
+    if moment is not None or not isinstance(value, str):
+        return moment
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            return datetime.combine(date.fromisoformat(value[:10]), datetime.min.time())
-        except ValueError:
-            return None
-    return moment.replace(tzinfo=None)  # a wall clock, even when a stray "Z" is attached
-
-
-def _parse_utc(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value))
+        return datetime.combine(date.fromisoformat(value[:10]), datetime.min.time())
     except ValueError:
         return None
-
-
-def _zone(value: Any) -> str | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return value
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 _GARMIN_PUSH = re.compile(r"garmin_push_(\d+)")
@@ -390,9 +364,9 @@ def evidence_keys(item: Mapping[str, Any]) -> frozenset[str]:
 
 def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
     """One intervals.icu `Activity` as a `RemoteActivity` (None without any start time)."""
-    zone = _zone(item.get("timezone"))
+    zone = iana_zone(item.get("timezone"))
     start_local = _parse_local(item.get("start_date_local"))
-    start_utc = _parse_utc(item.get("start_date"))
+    start_utc = instant(item.get("start_date"))
     if start_utc is None and start_local is not None and zone is not None:
         start_utc = start_local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     if start_local is None and start_utc is not None and zone is not None:
@@ -402,9 +376,9 @@ def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
     gear = item.get("gear")
     gear_id = str(gear["id"]) if isinstance(gear, dict) and gear.get("id") else None
     raw_type = item.get("type") if isinstance(item.get("type"), str) else None
-    distance = _num(item.get("distance"))
+    distance = number(item.get("distance"))
     if distance is None:
-        distance = _num(item.get("icu_distance"))
+        distance = number(item.get("icu_distance"))
     external = item.get("external_id")
     return RemoteActivity(
         provider_id=str(item["id"]),
@@ -413,17 +387,17 @@ def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
         raw_type=raw_type,
         start_local=start_local,
         timezone=zone,
-        elapsed_s=_num(item.get("elapsed_time")),
-        moving_s=_num(item.get("moving_time")),
+        elapsed_s=number(item.get("elapsed_time")),
+        moving_s=number(item.get("moving_time")),
         distance_m=distance,
         name=item.get("name") if isinstance(item.get("name"), str) else None,
         description=item.get("description") if isinstance(item.get("description"), str) else None,
         gear_id=gear_id,
         device=item.get("device_name") if isinstance(item.get("device_name"), str) else None,
-        avg_hr=_num(item.get("average_heartrate")),
-        max_hr=_num(item.get("max_heartrate")),
-        ascent_m=_num(item.get("total_elevation_gain")),
-        calories=_num(item.get("calories")),
+        avg_hr=number(item.get("average_heartrate")),
+        max_hr=number(item.get("max_heartrate")),
+        ascent_m=number(item.get("total_elevation_gain")),
+        calories=number(item.get("calories")),
         external_id=external if isinstance(external, str) and external else None,
         evidence=evidence_keys(item),
         payload=dict(item),

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -53,6 +53,7 @@ from tracekit.providers.base import (
     RemoteGear,
 )
 from tracekit.providers.http import HttpxProvider
+from tracekit.providers.json_values import iana_zone, instant, number, text
 from tracekit.providers.names import ProviderName
 from tracekit.ratelimit import Clock, RetryPolicy, utc_now
 from tracekit.sports import Sport, from_label
@@ -199,7 +200,7 @@ class RideWithGpsProvider(HttpxProvider):
                     continue
                 seen.add(provider_id)
                 fresh += 1
-                changed = _parse_instant(trip.get("updated_at"))
+                changed = instant(trip.get("updated_at"))
                 if changed is not None:
                     oldest_change = (
                         changed if oldest_change is None else min(oldest_change, changed)
@@ -475,44 +476,15 @@ def sport_of(trip: Mapping[str, Any]) -> tuple[Sport, str | None]:
     return Sport.RIDE, None  # RideWithGPS trips are rides unless they say otherwise
 
 
-def _parse_instant(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        return None
-
-
-def _zone(value: Any) -> str | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return value
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _device(trip: Mapping[str, Any]) -> str | None:
-    parts = [_text(trip.get("device_manufacturer")), _text(trip.get("device_display_name"))]
+    parts = [text(trip.get("device_manufacturer")), text(trip.get("device_display_name"))]
     named = " ".join(p for p in parts if p)
     if named:
         return named
     device = trip.get("device")
     if isinstance(device, dict):
-        return _text(device.get("name"))
-    return _text(device)
+        return text(device.get("name"))
+    return text(device)
 
 
 def to_remote(trip: Mapping[str, Any]) -> RemoteActivity | None:
@@ -526,7 +498,7 @@ def to_remote(trip: Mapping[str, Any]) -> RemoteActivity | None:
             departed = None
     if departed is None:
         return None
-    zone = _zone(trip.get("time_zone"))
+    zone = iana_zone(trip.get("time_zone"))
     if departed.tzinfo is None:  # a wall clock: place it in the trip's zone, if it has one
         if zone is None:
             return None
@@ -552,19 +524,19 @@ def to_remote(trip: Mapping[str, Any]) -> RemoteActivity | None:
         raw_type=raw_type,
         start_local=start_local,
         timezone=zone,
-        elapsed_s=_num(trip.get("duration")),
-        moving_s=_num(trip.get("moving_time")),
-        distance_m=_num(trip.get("distance")),
-        name=_text(trip.get("name")),
-        description=_text(trip.get("description")),
+        elapsed_s=number(trip.get("duration")),
+        moving_s=number(trip.get("moving_time")),
+        distance_m=number(trip.get("distance")),
+        name=text(trip.get("name")),
+        description=text(trip.get("description")),
         gear_id=str(gear_id) if gear_id is not None else None,
         device=_device(trip),
-        avg_hr=_num(trip.get("avg_hr")),
-        max_hr=_num(trip.get("max_hr")),
-        ascent_m=_num(trip.get("elevation_gain")),
-        calories=_num(trip.get("calories")),
-        start_lat=_num(trip.get("first_lat")),
-        start_lon=_num(trip.get("first_lng")),
+        avg_hr=number(trip.get("avg_hr")),
+        max_hr=number(trip.get("max_hr")),
+        ascent_m=number(trip.get("elevation_gain")),
+        calories=number(trip.get("calories")),
+        start_lat=number(trip.get("first_lat")),
+        start_lon=number(trip.get("first_lng")),
         payload={key: value for key, value in trip.items() if key not in _BULKY},
         unknown=frozenset(
             [
@@ -577,9 +549,9 @@ def to_remote(trip: Mapping[str, Any]) -> RemoteActivity | None:
 
 def to_gear(item: Mapping[str, Any]) -> RemoteGear:
     """One piece of gear: its nickname, else make and model."""
-    made = " ".join(p for p in (_text(item.get("make")), _text(item.get("model"))) if p)
-    name = _text(item.get("nickname")) or _text(item.get("name")) or made or str(item["id"])
-    kind = _text(item.get("gear_type")) or _text(item.get("type"))
+    made = " ".join(p for p in (text(item.get("make")), text(item.get("model"))) if p)
+    name = text(item.get("nickname")) or text(item.get("name")) or made or str(item["id"])
+    kind = text(item.get("gear_type")) or text(item.get("type"))
     return RemoteGear(
         provider_gear_id=str(item["id"]),
         name=name,

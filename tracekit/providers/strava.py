@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from tracekit import __version__
 from tracekit.oauth import TokenSet
@@ -53,6 +53,7 @@ from tracekit.providers.base import (
     UploadResult,
 )
 from tracekit.providers.http import MeteredProvider
+from tracekit.providers.json_values import iana_zone, instant, number, text, wall_clock
 from tracekit.providers.names import ProviderName
 from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after, utc_now
 from tracekit.sports import from_label
@@ -715,41 +716,7 @@ def zone_name(value: Any) -> str | None:
     """Strava's "(GMT+01:00) Europe/Madrid" as "Europe/Madrid" (None when not a known zone)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    name = _GMT_PREFIX.sub("", value.strip())
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
-
-
-def _parse_utc(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        return None
-
-
-def _parse_local(value: Any) -> datetime | None:
-    """`start_date_local`: a wall clock, although Strava writes a "Z" after it."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=None)
-    except ValueError:
-        return None
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return iana_zone(_GMT_PREFIX.sub("", value.strip()))
 
 
 def evidence_keys(item: Mapping[str, Any]) -> frozenset[str]:
@@ -766,24 +733,24 @@ def evidence_keys(item: Mapping[str, Any]) -> frozenset[str]:
 def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
     """One Strava activity (summary or detail) as a `RemoteActivity` (None without a start)."""
     zone = zone_name(item.get("timezone"))
-    start_utc = _parse_utc(item.get("start_date"))
-    start_local = _parse_local(item.get("start_date_local"))
+    start_utc = instant(item.get("start_date"))
+    start_local = wall_clock(item.get("start_date_local"))
     if start_local is None and start_utc is not None and zone is not None:
         start_local = local_wall_clock(start_utc, zone)
     if start_utc is None and start_local is not None and zone is not None:
         start_utc = start_local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
     if start_utc is None and start_local is None:
         return None
-    raw_type = _text(item.get("sport_type")) or _text(item.get("type"))
+    raw_type = text(item.get("sport_type")) or text(item.get("type"))
     gear = item.get("gear")
-    gear_id = _text(item.get("gear_id")) or (
+    gear_id = text(item.get("gear_id")) or (
         str(gear["id"]) if isinstance(gear, dict) and gear.get("id") else None
     )
     latlng = item.get("start_latlng")
     lat = lon = None
     if isinstance(latlng, list) and len(latlng) == 2:
-        lat, lon = _num(latlng[0]), _num(latlng[1])
-    external = _text(item.get("external_id"))
+        lat, lon = number(latlng[0]), number(latlng[1])
+    external = text(item.get("external_id"))
     return RemoteActivity(
         provider_id=str(item["id"]),
         start_utc=start_utc,
@@ -791,17 +758,17 @@ def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
         raw_type=raw_type,
         start_local=start_local,
         timezone=zone,
-        elapsed_s=_num(item.get("elapsed_time")),
-        moving_s=_num(item.get("moving_time")),
-        distance_m=_num(item.get("distance")),
-        name=_text(item.get("name")),
-        description=_text(item.get("description")),
+        elapsed_s=number(item.get("elapsed_time")),
+        moving_s=number(item.get("moving_time")),
+        distance_m=number(item.get("distance")),
+        name=text(item.get("name")),
+        description=text(item.get("description")),
         gear_id=gear_id or None,
-        device=_text(item.get("device_name")),
-        avg_hr=_num(item.get("average_heartrate")),
-        max_hr=_num(item.get("max_heartrate")),
-        ascent_m=_num(item.get("total_elevation_gain")),
-        calories=_num(item.get("calories")),
+        device=text(item.get("device_name")),
+        avg_hr=number(item.get("average_heartrate")),
+        max_hr=number(item.get("max_heartrate")),
+        ascent_m=number(item.get("total_elevation_gain")),
+        calories=number(item.get("calories")),
         start_lat=lat,
         start_lon=lon,
         external_id=external or None,
