@@ -24,6 +24,7 @@ from tracekit.files.gpx_writer import gpx_bytes
 from tracekit.files.importer import FileImporter
 from tracekit.geo import loop_route
 from tracekit.linking import rematch
+from tracekit.providers.connections import setting_key
 from tracekit.providers.names import ProviderName
 from tracekit.providers.registry import DEMO
 from tracekit.sports import Sport
@@ -323,7 +324,7 @@ def build_demo(
                     )
                 )
                 # Simulated connections: review → apply → undo can be tried on the demo.
-                session.add(Setting(key=f"provider.{provider.value}", value={DEMO: True}))
+                session.add(Setting(key=setting_key(provider), value={DEMO: True}))
                 session.add(
                     ProviderStatus(
                         provider=provider,

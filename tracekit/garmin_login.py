@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tracekit.credentials import Credentials
+from tracekit.providers.connections import record_connection
 from tracekit.providers.garmin import TOKEN_KEY
 from tracekit.providers.garmin_client import (
     GarminConnectClient,
@@ -41,7 +42,6 @@ from tracekit.store.models import (
     NotificationLevel,
     ProviderState,
     ProviderStatus,
-    Setting,
 )
 from tracekit.timezones import as_utc
 
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 GARMIN = ProviderName.GARMIN
 LOGIN_BACKOFF = timedelta(hours=1)
 MFA_ATTEMPTS = 3
-SETTING_KEY = f"provider.{GARMIN.value}"  # the registry's connection row for Garmin
 NOTHING_SAVED = "Nothing was saved."
 
 
@@ -161,27 +160,7 @@ def _connected(
     settings: dict[str, Any] = {"auth": TOKEN_KEY}
     if account:
         settings["account"] = account
-    with db.session() as session:
-        row = session.get(Setting, SETTING_KEY)
-        if row is None:
-            session.add(Setting(key=SETTING_KEY, value=settings))
-        else:
-            row.value = settings
-        status = session.get(ProviderStatus, GARMIN)
-        if status is None:
-            status = ProviderStatus(provider=GARMIN)
-            session.add(status)
-        status.state = ProviderState.OK
-        status.error = None
-        status.rate_limited_until = None
-        status.last_operation = "connect"
-        status.last_operation_at = now
-        status.last_success_at = now
-        session.add(
-            Notification(
-                created_at=now, level=NotificationLevel.INFO, message=message, provider=GARMIN
-            )
-        )
+    record_connection(db, GARMIN, settings, message, now)
     client.close()
     log.info("Connected to Garmin Connect")
     return GarminConnected(account=account, message=message)

@@ -20,6 +20,7 @@ from tracekit.credentials import Credentials, CredentialStoreUnavailable
 from tracekit.oauth import OAuthError, Opener, TokenSet, authorize
 from tracekit.providers import ridewithgps, strava
 from tracekit.providers.base import Provider, ProviderError, ReconnectNeeded
+from tracekit.providers.connections import record_connection, setting_key
 from tracekit.providers.demo import DemoProvider
 from tracekit.providers.garmin import build_garmin
 from tracekit.providers.garmin_client import GarminFactory
@@ -57,12 +58,8 @@ class ConnectFailed(Exception):
     """Connecting did not work; the message says why and what to do. Nothing was stored."""
 
 
-def _setting_key(provider: ProviderName) -> str:
-    return f"provider.{provider.value}"
-
-
 def connection_settings(session: Session, provider: ProviderName) -> dict[str, Any] | None:
-    row = session.get(Setting, _setting_key(provider))
+    row = session.get(Setting, setting_key(provider))
     return dict(row.value) if row is not None and isinstance(row.value, dict) else None
 
 
@@ -251,36 +248,6 @@ class Connected:
     message: str
 
 
-def _record_connection(
-    db: Database, provider: ProviderName, settings: dict[str, Any], message: str
-) -> None:
-    now = datetime.now(UTC)
-    with db.session() as session:
-        row = session.get(Setting, _setting_key(provider))
-        if row is None:
-            session.add(Setting(key=_setting_key(provider), value=settings))
-        else:
-            row.value = settings
-        status = session.get(ProviderStatus, provider)
-        if status is None:
-            status = ProviderStatus(provider=provider)
-            session.add(status)
-        status.state = ProviderState.OK
-        status.error = None
-        status.rate_limited_until = None
-        status.last_operation = "connect"
-        status.last_operation_at = now
-        status.last_success_at = now
-        session.add(
-            Notification(
-                created_at=now,
-                level=NotificationLevel.INFO,
-                message=message,
-                provider=provider,
-            )
-        )
-
-
 def connect_intervalsicu(
     db: Database,
     credentials: Credentials,
@@ -347,7 +314,7 @@ def connect_intervalsicu(
     settings: dict[str, Any] = {"auth": auth, "athlete_id": athlete_id}
     if base_url and base_url.rstrip("/") != DEFAULT_BASE_URL:
         settings["base_url"] = base_url.rstrip("/")  # a proxy or a test server, given explicitly
-    _record_connection(db, name, settings, message)
+    record_connection(db, name, settings, message)
     return Connected(provider=name, athlete_id=athlete, message=message)
 
 
@@ -432,7 +399,7 @@ def connect_strava(
     }
     if base_url and base_url.rstrip("/") != strava.DEFAULT_BASE_URL:
         settings["base_url"] = base_url.rstrip("/")
-    _record_connection(db, name, settings, message)
+    record_connection(db, name, settings, message)
     return Connected(provider=name, athlete_id=tokens.athlete_id, message=message)
 
 
@@ -528,7 +495,7 @@ def _ridewithgps_connected(
     settings: dict[str, Any] = {"auth": auth, "user_id": user_id}
     if base_url and base_url.rstrip("/") != ridewithgps.DEFAULT_BASE_URL:
         settings["base_url"] = base_url.rstrip("/")
-    _record_connection(db, name, settings, message)
+    record_connection(db, name, settings, message)
     return Connected(provider=name, athlete_id=user_id, message=message)
 
 
@@ -568,7 +535,7 @@ def disconnect(
         credentials.delete(provider, key)
     now = datetime.now(UTC)
     with db.session() as session:
-        row = session.get(Setting, _setting_key(provider))
+        row = session.get(Setting, setting_key(provider))
         if row is not None:
             session.delete(row)
         status = session.get(ProviderStatus, provider)

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tracekit.providers.connections import setting_key
+from tracekit.providers.names import ProviderName
 from tracekit.spreadsheet.mapping import (
     DateOrder,
     DistanceUnit,
@@ -31,7 +33,7 @@ from tracekit.spreadsheet.values import (
 )
 from tracekit.store.models import Setting
 
-SETTING_KEY = "provider.spreadsheet"
+SETTING_KEY = setting_key(ProviderName.SPREADSHEET)
 
 
 @dataclass(frozen=True, slots=True)
