@@ -3,17 +3,16 @@
 import base64
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
+from tests.fakes.browser import Browser
 from tests.fakes.cli import cli
 from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring
 from tests.fakes.rwgps_server import USER_ID, RideWithGpsFake, rwgps_trip, tcx_bytes
@@ -75,22 +74,6 @@ class Sleeps:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-class Browser:
-    """The user's browser: opens the consent page and follows the redirect back to Tracekit."""
-
-    def __init__(self) -> None:
-        self.opened: list[str] = []
-        self.done = threading.Event()
-
-    def __call__(self, url: str) -> bool:
-        self.opened.append(url)
-        try:
-            httpx.get(url, follow_redirects=True, timeout=10)
-        finally:
-            self.done.set()
-        return True
 
 
 def history(now: datetime, count: int, first_id: int = 3000) -> list[dict[str, Any]]:

@@ -7,18 +7,16 @@ for; retry back-off and upload polling sleep into recorders, never for real.
 import base64
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from tests.fakes import import_fit
+from tests.fakes.browser import Browser
 from tests.fakes.cli import cli, stdin
 from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring
 from tests.fakes.strava_server import ALL_SCOPES, StravaFake, strava_activity
@@ -83,26 +81,6 @@ class Sleeps:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-class Browser:
-    """The user's browser: opens the consent page and follows Strava's redirect back to
-    Tracekit's loopback address (the OAuth flow runs it on its own thread)."""
-
-    def __init__(self) -> None:
-        self.opened: list[str] = []
-        self.done = threading.Event()
-
-    def __call__(self, url: str) -> bool:
-        self.opened.append(url)
-        try:
-            httpx.get(url, follow_redirects=True, timeout=10)
-        finally:
-            self.done.set()
-        return True
-
-    def query(self) -> dict[str, str]:
-        return {k: v[0] for k, v in parse_qs(urlsplit(self.opened[0]).query).items()}
 
 
 def history(now: datetime, count: int, first_id: int = 7000) -> list[dict[str, Any]]:
