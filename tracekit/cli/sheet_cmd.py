@@ -9,6 +9,7 @@ be given (`--units km|mi`, `--duration-unit`, `--date-order`) otherwise.
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.prompt import Confirm, Prompt
@@ -16,35 +17,32 @@ from rich.table import Table
 
 from tracekit.cli.context import CliContext
 from tracekit.providers.base import ProviderError
-from tracekit.providers.spreadsheet import SpreadsheetProvider
 from tracekit.settings import load_settings
 from tracekit.spreadsheet.config import (
     Question,
     SheetConfig,
-    check_columns,
-    detect_for,
     forget_sheet_config,
     load_sheet_config,
-    open_questions,
-    save_sheet_config,
-    unit_conflicts,
-    unmapped_headers,
 )
 from tracekit.spreadsheet.mapping import (
     ROW_ID_HEADER,
     DateOrder,
-    DistanceUnit,
     DurationUnit,
     SheetField,
-    SheetMapping,
 )
-from tracekit.spreadsheet.rows import parse_sheet
-from tracekit.spreadsheet.store import adopt_row_ids
-from tracekit.spreadsheet.table import SheetError, SheetTable, read_table
-from tracekit.spreadsheet.values import CellError
-from tracekit.units import format_distance, format_duration
-
-PREVIEW_ROWS = 5
+from tracekit.spreadsheet.preview import (
+    PREVIEW_COLUMNS,
+    SHOWN_PROBLEMS,
+    SheetChoices,
+    SheetPreview,
+    add_row_id_column,
+    connect_sheet,
+    describe_units,
+    mapped_fields,
+    preview_choices,
+    preview_table,
+)
+from tracekit.spreadsheet.table import SheetError, read_table
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -105,26 +103,28 @@ def _interactive(context: CliContext) -> bool:
 
 def _connect(args: argparse.Namespace, context: CliContext) -> int:
     path = args.path.expanduser().resolve()
+    with context.db.session() as session:
+        home = load_settings(session).home_timezone
     try:
         table = read_table(path, args.sheet, args.header_row)
-        mapping = _mapping(table, args)
-        check_columns(table, mapping)
+        preview = preview_choices(table, _choices(args), home)
     except (SheetError, ValueError) as exc:
         context.err.print(str(exc), highlight=False)
         return 2
-    conflicts = unit_conflicts(table, mapping)
-    if conflicts:
-        context.err.print("Units do not agree: " + "; ".join(conflicts), highlight=False)
+    if preview.column_error is not None:
+        context.err.print(preview.column_error, highlight=False)
         return 2
-    answered = _ask(table, mapping, context)
-    if answered is None:
+    if preview.units_disagree is not None:
+        context.err.print(preview.units_disagree, highlight=False)
         return 2
-    mapping = answered
-    with context.db.session() as session:
-        home = load_settings(session).home_timezone
-    config = SheetConfig(path, table.sheet, table.header_row, mapping)
-    _print_mapping(context, config, table)
-    _print_preview(context, table, mapping, home)
+    if preview.unanswered:
+        answered = _ask(preview, context)
+        if answered is None:
+            return 2
+        preview = preview_choices(table, answered, home)
+    config = preview.config
+    _print_mapping(context, config, preview.ignored)
+    _print_preview(context, preview)
     if not args.yes:
         if not _interactive(context):
             context.err.print("Nothing saved: run again with --yes to accept this mapping.")
@@ -132,11 +132,9 @@ def _connect(args: argparse.Namespace, context: CliContext) -> int:
         if not Confirm.ask("Use this mapping?", console=context.console, default=True):
             context.console.print("Nothing saved.")
             return 1
-    with context.db.session() as session:
-        save_sheet_config(session, config)
-    context.console.print(f"Connected {path.name}.", highlight=False)
+    context.console.print(connect_sheet(context.db, config), highlight=False)
     wants_ids = args.add_id_column
-    if not wants_ids and SheetField.ROW_ID not in mapping.columns and _interactive(context):
+    if not wants_ids and SheetField.ROW_ID not in config.mapping.columns and _interactive(context):
         wants_ids = Confirm.ask(
             f"Add a {ROW_ID_HEADER!r} column to the sheet so rows keep their identity even "
             "when you change their date or sport? (a backup is made first)",
@@ -144,12 +142,17 @@ def _connect(args: argparse.Namespace, context: CliContext) -> int:
             default=False,
         )
     if wants_ids:
-        return _add_ids(context, config, home)
+        try:
+            added = add_row_id_column(context.db, config, home)
+        except ProviderError as exc:
+            context.err.print(str(exc), highlight=False)
+            return 1
+        context.console.print(added.message, highlight=False)
     return 0
 
 
-def _mapping(table: SheetTable, args: argparse.Namespace) -> SheetMapping:
-    mapping = detect_for(table)
+def _choices(args: argparse.Namespace) -> SheetChoices:
+    choices = SheetChoices()
     for item in args.column:
         name, sep, header = item.partition("=")
         if not sep:
@@ -162,28 +165,15 @@ def _mapping(table: SheetTable, args: argparse.Namespace) -> SheetMapping:
                 + ", ".join(f.value for f in SheetField)
                 + ")"
             ) from None
-        mapping = mapping.with_column(which, header.strip() or None)
-    if args.units:
-        mapping = _with(mapping, distance_unit=DistanceUnit(args.units))
-    if args.duration_unit:
-        mapping = _with(mapping, duration_unit=DurationUnit(args.duration_unit))
-    if args.date_order:
-        mapping = _with(mapping, date_order=DateOrder(args.date_order))
-    return mapping
-
-
-def _with(
-    mapping: SheetMapping,
-    distance_unit: DistanceUnit | None = None,
-    duration_unit: DurationUnit | None = None,
-    date_order: DateOrder | None = None,
-) -> SheetMapping:
-    return SheetMapping(
-        mapping.columns,
-        distance_unit or mapping.distance_unit,
-        duration_unit or mapping.duration_unit,
-        date_order or mapping.date_order,
-    )
+        choices = choices.with_column(which, header.strip() or None)
+    for question, answer in (
+        (Question.DISTANCE_UNIT, args.units),
+        (Question.DURATION_UNIT, args.duration_unit),
+        (Question.DATE_ORDER, args.date_order),
+    ):
+        if answer:
+            choices = choices.with_answer(question, answer)
+    return choices
 
 
 _FLAGS = {
@@ -193,8 +183,9 @@ _FLAGS = {
 }
 
 
-def _ask(table: SheetTable, mapping: SheetMapping, context: CliContext) -> SheetMapping | None:
-    for question in open_questions(table, mapping):
+def _ask(preview: SheetPreview, context: CliContext) -> SheetChoices | None:
+    choices = preview.choices
+    for question in preview.unanswered:
         if not _interactive(context):
             context.err.print(
                 f"{question.prompt} Tracekit does not guess: give {_FLAGS[question]}.",
@@ -202,97 +193,38 @@ def _ask(table: SheetTable, mapping: SheetMapping, context: CliContext) -> Sheet
             )
             return None
         answer = Prompt.ask(question.prompt, choices=question.choices, console=context.console)
-        if question is Question.DISTANCE_UNIT:
-            mapping = _with(mapping, distance_unit=DistanceUnit(answer))
-        elif question is Question.DURATION_UNIT:
-            mapping = _with(mapping, duration_unit=DurationUnit(answer))
-        else:
-            mapping = _with(mapping, date_order=DateOrder(answer))
-    return mapping
+        choices = choices.with_answer(question, answer)
+    return choices
 
 
-def _print_mapping(context: CliContext, config: SheetConfig, table: SheetTable | None) -> None:
+def _print_mapping(context: CliContext, config: SheetConfig, ignored: Sequence[str]) -> None:
     out = context.console
     where = f"{config.path}" + (f", sheet {config.sheet!r}" if config.sheet else "")
     out.print(f"Sheet: {where}, headers in row {config.header_row}", highlight=False)
     grid = Table("Field", "Column", box=None, pad_edge=False)
-    for which in SheetField:
-        header = config.mapping.header(which)
-        if header is not None:
-            grid.add_row(which.label, header)
+    for which, header in mapped_fields(config.mapping):
+        grid.add_row(which.label, header)
     out.print(grid)
-    mapping = config.mapping
-    units = [
-        f"distance in {mapping.distance_unit.value}" if mapping.distance_unit else None,
-        f"bare durations in {mapping.duration_unit.value}" if mapping.duration_unit else None,
-        f"dates {mapping.date_order.value}" if mapping.date_order else None,
-    ]
-    if any(units):
-        out.print("Units: " + ", ".join(u for u in units if u), highlight=False)
-    if table is not None:
-        ignored = unmapped_headers(table, mapping)
-        if ignored:
-            out.print("Not read: " + ", ".join(ignored), highlight=False)
+    units = describe_units(config.mapping)
+    if units:
+        out.print("Units: " + units, highlight=False)
+    if ignored:
+        out.print("Not read: " + ", ".join(ignored), highlight=False)
 
 
-def _print_preview(
-    context: CliContext, table: SheetTable, mapping: SheetMapping, home: str | None
-) -> None:
-    try:
-        parsed = parse_sheet(table, mapping, home)
-    except CellError as exc:
-        context.err.print(str(exc), highlight=False)
+def _print_preview(context: CliContext, preview: SheetPreview) -> None:
+    if preview.read_error is not None:
+        context.err.print(preview.read_error, highlight=False)
         return
-    grid = Table("Row", "Start", "Sport", "Distance", "Duration", "Name", box=None)
-    for row in parsed.rows[:PREVIEW_ROWS]:
-        a = row.activity
-        if a.date_only and a.start_local is not None:
-            start = f"{a.start_local:%Y-%m-%d}"
-        elif a.start_local is not None:
-            start = f"{a.start_local:%Y-%m-%d %H:%M}" + (f" {a.timezone}" if a.timezone else "")
-        else:
-            start = "?"
-        grid.add_row(
-            str(row.row),
-            start,
-            a.sport.value,
-            format_distance(a.distance_m),
-            format_duration(a.elapsed_s),
-            a.name or "",
-        )
+    grid = Table(*PREVIEW_COLUMNS, box=None)
+    for row in preview.rows:
+        grid.add_row(*row.texts())
     context.console.print(grid)
-    context.console.print(
-        f"{len(parsed.rows)} rows read, {len(parsed.problems)} problems", highlight=False
-    )
-    for problem in parsed.problems[:10]:
+    context.console.print(preview.summary, highlight=False)
+    for problem in preview.problems[:SHOWN_PROBLEMS]:
         context.console.print(f"  {problem}", highlight=False)
-    if not home and any(
-        r.activity.start_utc is None and not r.activity.date_only for r in parsed.rows
-    ):
-        context.console.print(
-            "No home time zone is set: rows with a time keep their wall clock but no instant.",
-            highlight=False,
-        )
-
-
-def _add_ids(context: CliContext, config: SheetConfig, home: str | None) -> int:
-    provider = SpreadsheetProvider(config, home)
-    try:
-        new_config, renames = provider.add_row_ids()
-    except ProviderError as exc:
-        context.err.print(str(exc), highlight=False)
-        return 1
-    with context.db.session() as session:
-        save_sheet_config(session, new_config)
-        moved = adopt_row_ids(session, renames)
-    backup = provider.last_write.backup if provider.last_write else None
-    kept = f"; {moved} imported rows keep their history under the new ids" if moved else ""
-    context.console.print(
-        f"Added a {ROW_ID_HEADER!r} column ({len(renames)} rows{kept})."
-        + (f" Backup: {backup}" if backup else ""),
-        highlight=False,
-    )
-    return 0
+    if preview.warning is not None:
+        context.console.print(preview.warning, highlight=False)
 
 
 def _show(args: argparse.Namespace, context: CliContext) -> int:
@@ -305,14 +237,15 @@ def _show(args: argparse.Namespace, context: CliContext) -> int:
     if args.json:
         context.console.print_json(json.dumps(config.as_json()))
         return 0
-    table: SheetTable | None = None
+    preview: SheetPreview | None = None
     try:
         table = read_table(config.path, config.sheet, config.header_row)
+        preview = preview_table(table, config.mapping, home)
     except SheetError as exc:
         context.err.print(str(exc), highlight=False)
-    _print_mapping(context, config, table)
-    if table is not None:
-        _print_preview(context, table, config.mapping, home)
+    _print_mapping(context, config, preview.ignored if preview is not None else ())
+    if preview is not None:
+        _print_preview(context, preview)
     return 0
 
 
