@@ -775,7 +775,6 @@ class ProviderRow:
     rate_limited_until: datetime | None
     error: str | None
     configured: bool = False  # a connection is stored (Settings → Providers → Connect)
-    supported: bool = False  # this build can connect it
     simulated: bool = False  # the demo database's stand-in for the service (no account)
 
     @property
@@ -824,7 +823,7 @@ def provider_overview(session: Session) -> tuple[ProviderRow, ...]:
     }
     syncs = {s.provider: s for s in session.scalars(select(SyncState))}
     statuses = {s.provider: s for s in session.scalars(select(ProviderStatus))}
-    configured, supported, simulated = _connections(session)
+    configured, simulated = _connections(session)
     rows = []
     for name in ProviderName:
         status = statuses.get(name)
@@ -842,25 +841,20 @@ def provider_overview(session: Session) -> tuple[ProviderRow, ...]:
                 rate_limited_until=status.rate_limited_until if status else None,
                 error=status.error if status else None,
                 configured=name in configured,
-                supported=name in supported,
                 simulated=name in simulated,
             )
         )
     return tuple(rows)
 
 
-def _connections(
-    session: Session,
-) -> tuple[frozenset[ProviderName], frozenset[ProviderName], frozenset[ProviderName]]:
-    """(providers with a stored connection, providers this build can connect, simulated)."""
-    try:
-        from tracekit.providers.registry import DEMO, connection_settings, supported
-    except ImportError:  # a build without provider connections
-        return frozenset(), frozenset(), frozenset()
+def _connections(session: Session) -> tuple[frozenset[ProviderName], frozenset[ProviderName]]:
+    """(providers with a stored connection, the demo's simulated ones)."""
+    from tracekit.providers.registry import DEMO, connection_settings  # the providers load late
+
     stored = {n: connection_settings(session, n) for n in ProviderName}
     configured = frozenset(n for n, s in stored.items() if s is not None)
     simulated = frozenset(n for n, s in stored.items() if s is not None and s.get(DEMO))
-    return configured, frozenset(supported()), simulated
+    return configured, simulated
 
 
 @dataclass(frozen=True, slots=True)

@@ -602,16 +602,94 @@ def undo_entry(
         found.close()
 
 
-def connect_provider(db: Database, provider: ProviderName, secret: str) -> str:
-    """Check the key with the provider and keep it in the keyring; the message to show."""
+def _browser_opened_by_window(_url: str) -> bool:
+    """The OAuth flow's opener: the window opens the consent page itself, on the GUI thread,
+    when it receives the address through `on_url`."""
+    return True
+
+
+def connect_intervalsicu(db: Database, api_key: str, athlete_id: str) -> str:
+    """Check the key with intervals.icu and keep it in the keyring; the message to show."""
     from tracekit.credentials import Credentials
     from tracekit.providers import registry
 
-    if provider is ProviderName.INTERVALSICU:
-        return registry.connect_intervalsicu(db, Credentials(), api_key=secret).message
-    raise RuntimeError(
-        f"Connect {provider.label} from a terminal: tracekit connect {provider.value}"
-    )
+    return registry.connect_intervalsicu(
+        db, Credentials(), api_key=api_key, athlete_id=athlete_id
+    ).message
+
+
+def connect_in_browser(
+    db: Database,
+    provider: ProviderName,
+    client_id: str,
+    client_secret: str,
+    on_url: Callable[[str], None],
+    ctx: Progress,
+) -> str:
+    """Authorise the user's own API application (Strava, RideWithGPS) on the provider's consent
+    page, whose address goes to `on_url`; cancellable while waiting for the browser."""
+    from tracekit.credentials import Credentials
+    from tracekit.providers import registry
+
+    connect = {
+        ProviderName.STRAVA: registry.connect_strava,
+        ProviderName.RIDEWITHGPS: registry.connect_ridewithgps_oauth,
+    }[provider]
+    return connect(
+        db,
+        Credentials(),
+        client_id=client_id,
+        client_secret=client_secret,
+        opener=_browser_opened_by_window,
+        on_url=on_url,
+        cancelled=ctx.cancelled,
+    ).message
+
+
+def connect_ridewithgps_account(db: Database, api_key: str, email: str, password: str) -> str:
+    """Trade the account's password for an auth token (the password is not kept)."""
+    from tracekit.credentials import Credentials
+    from tracekit.providers import registry
+
+    return registry.connect_ridewithgps(
+        db, Credentials(), api_key=api_key, email=email, password=password
+    ).message
+
+
+@dataclass(frozen=True, slots=True)
+class GarminStep:
+    """Where a Garmin sign-in stands: connected (`challenge` None), or waiting for the code
+    Garmin sent (`challenge` to hand to `garmin_finish`; `message` says why)."""
+
+    message: str
+    challenge: Any = None
+
+    @property
+    def connected(self) -> bool:
+        return self.challenge is None
+
+
+def garmin_start(
+    db: Database, email: str, password: str, factory: Callable[..., Any] | None = None
+) -> GarminStep:
+    """Sign in to Garmin Connect (tens of seconds); `factory` stands in for the library."""
+    from tracekit.credentials import Credentials
+    from tracekit.garmin_login import GarminConnected, start_login
+
+    result = start_login(db, Credentials(), email, password, factory=factory)
+    if isinstance(result, GarminConnected):
+        return GarminStep(result.message)
+    return GarminStep(result.message, result)
+
+
+def garmin_finish(challenge: Any, code: str) -> GarminStep:
+    """Send the verification code; a refused code keeps the challenge for another try."""
+    from tracekit.garmin_login import GarminMfaCodeRefused, finish_login
+
+    try:
+        return GarminStep(finish_login(challenge, code).message)
+    except GarminMfaCodeRefused as refused:
+        return GarminStep(str(refused), challenge)
 
 
 def disconnect_provider(db: Database, provider: ProviderName) -> str:

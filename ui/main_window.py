@@ -33,10 +33,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFileDialog,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from tracekit.stats import ActivityDetail
     from tracekit.store.engine import Database
     from ui.backend import ConnectionsFactory, ImportOutcome, MonthData, Opened, Overview
+    from ui.settings_dialog import SettingsDialog
 
 MONTH_CACHE = 36
 OVERVIEW_EVERY_MS = 60_000
@@ -981,9 +982,10 @@ class MainWindow(QMainWindow):
                 self.quit_app()
 
     # ------------------------------------------------------------------ dialogs
-    def open_settings(self, tab: int | None = None) -> None:
+    def open_settings(self, tab: int | None = None) -> "SettingsDialog | None":
+        """The settings dialog, window-modal; saved on a worker when the user presses Save."""
         if self.db is None or self.settings is None:
-            return
+            return None
         from tracekit.paths import data_dir
         from ui.settings_dialog import SettingsDialog
 
@@ -993,64 +995,80 @@ class MainWindow(QMainWindow):
             data_dir(),
             self.empty.location.text().removeprefix("Database: "),
             self,
-            connectable=frozenset(r.provider for r in rows if r.supported),
             connected=frozenset(r.provider for r in rows if r.connected),
         )
         dialog.connect_requested.connect(lambda provider: self.connect_provider(provider, dialog))
         dialog.disconnect_requested.connect(
             lambda provider: self.disconnect_provider(provider, dialog)
         )
+        dialog.accepted.connect(lambda: self.save_settings(dialog.result_settings()))
         if tab is not None:
             dialog.tabs.setCurrentIndex(tab)
-        if dialog.exec():
-            self.save_settings(dialog.result_settings())
+        dialog.open()
+        return dialog
 
-    def connect_provider(self, provider: ProviderName, parent: QWidget | None = None) -> None:
-        """Ask for the provider's key and connect it on a worker (`providers.registry`)."""
+    def connect_provider(
+        self, provider: ProviderName, parent: "SettingsDialog | None" = None
+    ) -> QDialog | None:
+        """The provider's connect dialog (`ui.connect_dialog`, or the training log's
+        `ui.sheet_connect_dialog`), open and window-modal."""
+        if self.db is None:
+            return None
+        from ui.connect_dialog import ConnectDialog
+        from ui.sheet_connect_dialog import SheetConnectDialog
+
+        dialog: ConnectDialog | SheetConnectDialog
+        if provider is ProviderName.SPREADSHEET:
+            home = self.settings.home_timezone if self.settings else None
+            dialog = SheetConnectDialog(self.db, self.runner, home, parent or self)
+        else:
+            dialog = ConnectDialog(provider, self.db, self.runner, parent or self)
+        dialog.connected.connect(
+            lambda message: self._provider_changed(provider, True, message, parent)
+        )
+        dialog.open()
+        return dialog
+
+    def disconnect_provider(
+        self,
+        provider: ProviderName,
+        parent: "SettingsDialog | None" = None,
+        *,
+        confirm: bool = True,
+    ) -> None:
         if self.db is None:
             return
-        key, ok = QInputDialog.getText(
-            parent or self,
-            f"Connect {provider.label}",
-            f"{provider.label} API key (Settings → Developer Settings on its website):",
-            QLineEdit.EchoMode.Password,
-        )
-        if not ok or not key.strip():
-            return
-        db, secret = self.db, key.strip()
-        self.runner.start(
-            lambda _ctx: backend().connect_provider(db, provider, secret),
-            name="connect",
-            on_result=lambda message: self._provider_changed(message, parent),
-            on_error=lambda message: QMessageBox.warning(parent or self, "Connect", message),
-        )
-
-    def disconnect_provider(self, provider: ProviderName, parent: QWidget | None = None) -> None:
-        if self.db is None:
-            return
-        answer = QMessageBox.question(
-            parent or self,
-            f"Disconnect {provider.label}",
-            f"Forget the {provider.label} key? Its activities stay in Tracekit"
-            + (
-                " (Strava's are removed, as its terms require)."
-                if provider.value == "strava"
-                else "."
-            ),
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
+        if confirm:
+            answer = QMessageBox.question(
+                parent or self,
+                f"Disconnect {provider.label}",
+                f"Forget the {provider.label} sign-in? Its activities stay in Tracekit"
+                + (
+                    " (Strava's are removed, as its terms require)."
+                    if provider is ProviderName.STRAVA
+                    else "."
+                ),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         db = self.db
         self.runner.start(
             lambda _ctx: backend().disconnect_provider(db, provider),
             name="disconnect",
-            on_result=lambda message: self._provider_changed(message, parent),
+            on_result=lambda message: self._provider_changed(provider, False, message, parent),
             on_error=lambda message: QMessageBox.warning(parent or self, "Disconnect", message),
         )
 
-    def _provider_changed(self, message: str, parent: QWidget | None) -> None:
+    def _provider_changed(
+        self,
+        provider: ProviderName,
+        connected: bool,
+        message: str,
+        parent: "SettingsDialog | None",
+    ) -> None:
         self.status(message)
-        QMessageBox.information(parent or self, "Tracekit", message)
+        if parent is not None:
+            parent.set_connected(provider, connected)
         self.invalidate()
 
     def save_settings(self, settings: "Settings") -> TaskHandle | None:

@@ -131,7 +131,7 @@ class ProviderPanel(QWidget):
             self.rows[provider] = row
             layout.addWidget(row)
         layout.addStretch(1)
-        self.set_sync_available(False, "Syncing arrives with the provider connections")
+        self.set_sync_available(False, "Waiting for the database to open")
 
     def sizeHint(self) -> QSize:
         return QSize(230, 400)
@@ -148,10 +148,8 @@ class ProviderPanel(QWidget):
                 tip = self._reason
             elif row.connected:
                 tip = f"Sync {row.provider.label} now"
-            elif row.supported:
-                tip = f"Connect {row.provider.label} in Settings first"
             else:
-                tip = f"Connect it from a terminal: tracekit connect {row.provider.value}"
+                tip = f"Connect {row.provider.label} in Settings first"
             widget.sync_button.setToolTip(tip)
 
     def set_sync_available(self, available: bool, reason: str = "") -> None:

@@ -1,4 +1,4 @@
-"""Settings: providers (connect placeholders, priority by drag order, write-only flags), units,
+"""Settings: providers (connect and disconnect, priority by drag order, write-only flags), units,
 home time zone for date-only records, sync interval, data folder, auto-approve rules.
 
 The dialog edits a copy of `tracekit.settings.Settings`; the window saves the result with
@@ -37,11 +37,19 @@ from tracekit.providers.names import ProviderName
 from tracekit.units import UnitSystem
 from ui.backend import time_zones
 from ui.icons import provider_icon
+from ui.theme import ERROR_COLOR
 
 if TYPE_CHECKING:
     from tracekit.settings import Settings
 
 PROVIDERS_TAB, GENERAL_TAB, REVIEW_TAB = 0, 1, 2
+CONNECTIONS = (
+    ProviderName.GARMIN,
+    ProviderName.STRAVA,
+    ProviderName.RIDEWITHGPS,
+    ProviderName.INTERVALSICU,
+    ProviderName.SPREADSHEET,
+)
 
 AUTO_APPROVE_LABELS = {
     ChangeKind.RENAME: "Rename activities on providers",
@@ -63,7 +71,6 @@ class SettingsDialog(QDialog):
         database: str,
         parent: QWidget | None = None,
         *,
-        connectable: frozenset[ProviderName] = frozenset(),
         connected: frozenset[ProviderName] = frozenset(),
     ) -> None:
         super().__init__(parent)
@@ -119,30 +126,14 @@ class SettingsDialog(QDialog):
         connections = QGroupBox("Connections")
         c_layout = QFormLayout(connections)
         self.connect_buttons: dict[ProviderName, QPushButton] = {}
-        for provider in (
-            ProviderName.GARMIN,
-            ProviderName.STRAVA,
-            ProviderName.RIDEWITHGPS,
-            ProviderName.INTERVALSICU,
-            ProviderName.SPREADSHEET,
-        ):
-            if provider in connected:
-                button = QPushButton("Disconnect")
-                button.setToolTip(f"Forget the {provider.label} key (its activities stay)")
-                signal = self.disconnect_requested
-            else:
-                button = QPushButton("Connect…")
-                button.setEnabled(provider in connectable)
-                button.setToolTip(
-                    f"Connect {provider.label}"
-                    if provider in connectable
-                    else f"Connect {provider.label} from a terminal for now: "
-                    f"tracekit connect {provider.value}"
-                )
-                signal = self.connect_requested
-            button.clicked.connect(lambda _=False, p=provider, s=signal: s.emit(p))
+        self.connected: set[ProviderName] = set(connected)
+        for provider in CONNECTIONS:
+            button = QPushButton()
+            button.setObjectName(f"connect-{provider.value}")
+            button.clicked.connect(lambda _=False, p=provider: self._connect_clicked(p))
             self.connect_buttons[provider] = button
             c_layout.addRow(provider.label, button)
+            self._show_connection(provider)
         p_layout.addWidget(connections)
         self.tabs.addTab(providers, "Providers")
 
@@ -172,7 +163,7 @@ class SettingsDialog(QDialog):
         )
         form.addRow("Home time zone", self.home_zone)
         self.zone_error = QLabel("")
-        self.zone_error.setStyleSheet("color: #d64545;")
+        self.zone_error.setStyleSheet(f"color: {ERROR_COLOR};")
         form.addRow("", self.zone_error)
         self.interval = QSpinBox()
         self.interval.setRange(5, 24 * 60)
@@ -219,6 +210,36 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
+
+    def _show_connection(self, provider: ProviderName) -> None:
+        button = self.connect_buttons[provider]
+        if provider in self.connected:
+            button.setText("Disconnect…")
+            button.setToolTip(
+                f"Forget the {provider.label} sign-in; its activities stay"
+                + (
+                    " (Strava's go, as its terms require)"
+                    if provider is ProviderName.STRAVA
+                    else ""
+                )
+            )
+        else:
+            button.setText("Connect…")
+            button.setToolTip(f"Connect your {provider.label} account")
+
+    def _connect_clicked(self, provider: ProviderName) -> None:
+        if provider in self.connected:
+            self.disconnect_requested.emit(provider)
+        else:
+            self.connect_requested.emit(provider)
+
+    def set_connected(self, provider: ProviderName, connected: bool) -> None:
+        """Show a connection made or removed while the dialog is open."""
+        if connected:
+            self.connected.add(provider)
+        else:
+            self.connected.discard(provider)
+        self._show_connection(provider)
 
     def _move(self, step: int) -> None:
         row = self.priority.currentRow()

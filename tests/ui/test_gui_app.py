@@ -227,32 +227,32 @@ def test_provider_sync_buttons_explain_why_they_are_disabled(
     qtbot.waitUntil(lambda: window.last_overview is not None)
     garmin = window.providers_panel.rows[GARMIN]
     assert not garmin.sync_button.isEnabled()
-    assert garmin.sync_button.toolTip() in (
-        "Connect it from a terminal: tracekit connect garmin",
-        "Connect Garmin Connect in Settings first",
-    )
+    assert garmin.sync_button.toolTip() == "Connect Garmin Connect in Settings first"
     assert not window.sync_action.isEnabled() and window.sync_action.toolTip()
 
 
-def test_settings_connect_buttons_follow_what_this_build_can_connect(
+def test_settings_offer_to_connect_or_disconnect_each_provider_by_its_state(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     icu = ProviderName.INTERVALSICU
-    dialog = SettingsDialog(
-        Settings(), tmp_path, "db", connectable=frozenset({icu}), connected=frozenset({GARMIN})
-    )
+    dialog = SettingsDialog(Settings(), tmp_path, "db", connected=frozenset({GARMIN}))
     qtbot.addWidget(dialog)
     buttons = dialog.connect_buttons
-    assert (buttons[icu].text(), buttons[icu].isEnabled()) == ("Connect…", True)
-    assert (buttons[GARMIN].text(), buttons[GARMIN].isEnabled()) == ("Disconnect", True)
-    assert not buttons[STRAVA].isEnabled()
-    assert "tracekit connect strava" in buttons[STRAVA].toolTip()
+    assert set(buttons) == set(ProviderName) - {ProviderName.FILE}
+    assert [buttons[p].text() for p in (icu, GARMIN)] == ["Connect…", "Disconnect…"]
+    strava_connected = SettingsDialog(Settings(), tmp_path, "db", connected=frozenset({STRAVA}))
+    qtbot.addWidget(strava_connected)
+    assert "Strava's go" in strava_connected.connect_buttons[STRAVA].toolTip()
     with qtbot.waitSignal(dialog.connect_requested) as connect:
         buttons[icu].click()
     assert connect.args == [icu]
     with qtbot.waitSignal(dialog.disconnect_requested) as disconnect:
         buttons[GARMIN].click()
     assert disconnect.args == [GARMIN]
+    dialog.set_connected(GARMIN, False)
+    with qtbot.waitSignal(dialog.connect_requested) as connect:
+        buttons[GARMIN].click()
+    assert connect.args == [GARMIN]
 
 
 def test_sync_now_pulls_through_tracekit_sync_and_the_calendar_shows_it(

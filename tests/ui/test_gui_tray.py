@@ -44,7 +44,6 @@ def row(
         rate_limited_until=limited_until,
         error=error,
         configured=configured,
-        supported=True,
     )
 
 
