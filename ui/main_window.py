@@ -644,8 +644,6 @@ class MainWindow(QMainWindow):
         )
         self.notify(messages)
         self._fill_notifications(overview)
-        if self.tray is not None:
-            self.tray.set_tooltip(self.controller.tooltip(overview.providers, now))
         if overview.activities and self.pages.currentWidget() is self.empty:
             self.pages.setCurrentWidget(self.splitter)
             self.go_month(*self.current)
@@ -899,8 +897,8 @@ class MainWindow(QMainWindow):
         self.sync_action.setToolTip(tip)
         self.sync_action.setStatusTip(tip)
         self.pause_action.setEnabled(self.sync_available)
-        if self.tray is not None:
-            self.tray.refresh_menu()
+        self.controller.anything_connected = connected
+        self._refresh_tray()
 
     def sync_now(self, providers: Sequence[ProviderName] | None) -> TaskHandle | None:
         if self.db is None or not self.sync_available or self.connections_factory is None:
@@ -966,8 +964,16 @@ class MainWindow(QMainWindow):
 
     def _toggle_pause(self) -> None:
         self.controller.set_paused(self.pause_action.isChecked())
-        if self.tray is not None:
-            self.tray.refresh_menu()
+        self._refresh_tray()
+
+    def _refresh_tray(self) -> None:
+        """Menu and tooltip together: the tooltip words the pause and a running sync as well as
+        the providers, and must not wait for the next overview to stop contradicting the menu."""
+        if self.tray is None:
+            return
+        self.tray.refresh_menu()
+        rows = self.last_overview.providers if self.last_overview is not None else ()
+        self.tray.set_tooltip(self.controller.tooltip(rows, datetime.now(UTC)))
 
     def tray_action(self, action: str) -> None:
         match TrayAction(action):

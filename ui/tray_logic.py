@@ -125,20 +125,22 @@ class TrayController:
     hint_shown: bool = False
     paused: bool = False
     syncing: bool = False
+    anything_connected: bool = True  # a provider to sync (the window says after each overview)
     last_attempt: dict[ProviderName, datetime] = field(default_factory=dict)
     _baseline: Snapshot | None = None
     _seen_notification: int = 0
 
     # -- menu
     def menu(self) -> list[MenuItem]:
-        sync_tip = "" if self.sync_available else "Syncing arrives with the provider connections"
+        sync_tip = "" if self.sync_available else "Waiting for the database to open"
         return [
             MenuItem(TrayAction.OPEN, "Open Tracekit"),
             MenuItem(
                 TrayAction.SYNC,
                 "Syncing…" if self.syncing else "Sync now",
-                enabled=self.sync_available and not self.syncing,
-                tooltip=sync_tip,
+                enabled=self.sync_available and self.anything_connected and not self.syncing,
+                tooltip=sync_tip
+                or ("" if self.anything_connected else "Connect a provider in Settings first"),
             ),
             MenuItem(
                 TrayAction.PAUSE,
@@ -221,7 +223,7 @@ class TrayController:
         elif self.paused:
             lines.append("Background sync paused")
         elif not self.sync_available:
-            lines.append("Background sync not available yet")
+            lines.append("Opening the database…")
         return "\n".join(lines)
 
     # -- notifications

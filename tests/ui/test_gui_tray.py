@@ -77,6 +77,19 @@ def test_menu_has_open_sync_pause_quit_and_reflects_state() -> None:
     without = controller(sync_available=False)
     items = {i.action: i for i in without.menu()}
     assert not items[TrayAction.SYNC].enabled and items[TrayAction.SYNC].tooltip
+    unconnected = controller(anything_connected=False)
+    items = {i.action: i for i in unconnected.menu()}
+    assert not items[TrayAction.SYNC].enabled
+    assert items[TrayAction.SYNC].tooltip == "Connect a provider in Settings first"
+
+
+def test_the_tray_offers_sync_only_once_a_provider_is_connected(
+    qtbot: QtBot, db: Database, open_window: object
+) -> None:
+    window = open_window(db.url, tray_check=lambda: True)  # type: ignore[operator]
+    assert window.tray is not None
+    qtbot.waitUntil(lambda: window.last_overview is not None)
+    assert not window.tray.actions[TrayAction.SYNC].isEnabled()  # nothing connected yet
 
 
 def test_due_providers_respect_the_interval_back_off_and_pause() -> None:
