@@ -159,6 +159,12 @@ def test_settings_dialog_edits_and_the_window_saves_them(
     dialog._accept()
     assert "Unknown time zone" in dialog.zone_error.text() and not dialog.result()
     window = open_window(db.url)  # type: ignore[operator]
+    opened = window.open_settings()
+    assert opened is not None and opened.isVisible()
+    opened.interval.setValue(45)
+    with qtbot.waitSignal(window.settings_saved, timeout=10_000):
+        qtbot.keyClick(opened, Qt.Key.Key_Return)  # Save
+    assert window.settings.sync_interval_minutes == 45
     with qtbot.waitSignal(window.settings_saved, timeout=10_000):
         window.save_settings(chosen)
     with db.session() as session:
