@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -31,6 +32,7 @@ from tracekit.providers.registry import (
     ConnectFailed,
     connect_strava,
     connected_providers,
+    disconnect,
 )
 from tracekit.providers.strava import StravaProvider
 from tracekit.ratelimit import RetryPolicy
@@ -712,6 +714,63 @@ def test_a_revoked_authorisation_met_by_an_approved_write_forgets_too(
         assert isinstance(strava, StravaProvider)
         strava.close()
     assert strava_ids(db) == [] and memory_keyring.entries == {}
+
+
+def deauthorize_calls(fake: StravaFake) -> list[str]:
+    return [r["path"] for r in fake.requests() if r["path"].endswith("/oauth/deauthorize")]
+
+
+def test_disconnecting_tells_strava_to_drop_tracekit_then_deletes_its_data(
+    fake: StravaFake, memory_keyring: MemoryKeyring, db: Database, clock: Clock
+) -> None:
+    connect(db)
+    access = json.loads(memory_keyring.entries[(SERVICE, "strava:oauth")])["access_token"]
+    fake.seed(activities=history(clock.now, 3))
+    strava = connected_providers(db, Credentials())[STRAVA]
+    try:
+        assert sync_provider(db, strava, clock=clock).new == 3
+    finally:
+        strava.close()
+
+    done = disconnect(db, Credentials(), STRAVA)
+
+    assert len(deauthorize_calls(fake)) == 1
+    assert done.message == (
+        "Disconnected Strava; its key was removed from the keyring. Deleted 3 records and "
+        "3 activities that only it had."
+    )
+    athlete = httpx.get(
+        f"{fake.url}/api/v3/athlete", headers={"Authorization": f"Bearer {access}"}, timeout=10
+    )
+    assert athlete.status_code == 401  # the old token no longer opens anything on Strava
+    assert memory_keyring.entries == {} and strava_ids(db) == []
+
+
+def test_when_strava_cannot_be_told_disconnecting_still_forgets_and_says_where_to_revoke(
+    fake: StravaFake, memory_keyring: MemoryKeyring, db: Database
+) -> None:
+    connect(db)
+    fake.fail_next(400, path="/oauth/deauthorize", body={"message": "Bad Request"})
+
+    done = disconnect(db, Credentials(), STRAVA)
+
+    assert done.not_revoked is not None
+    assert "https://www.strava.com/settings/apps" in done.message
+    assert memory_keyring.entries == {}
+    assert connected_providers(db, Credentials()) == {}
+
+
+def test_a_revocation_noticed_by_a_sync_does_not_ask_strava_again(
+    fake: StravaFake, memory_keyring: MemoryKeyring, db: Database, clock: Clock
+) -> None:
+    connect(db)
+    fake.deauthorize()  # the athlete removed Tracekit on strava.com
+    strava = connected_providers(db, Credentials())[STRAVA]
+    try:
+        assert sync_provider(db, strava, clock=clock).stopped is StopReason.RECONNECT_NEEDED
+    finally:
+        strava.close()
+    assert deauthorize_calls(fake) == [] and memory_keyring.entries == {}
 
 
 # -- writing through apply ------------------------------------------------------------------

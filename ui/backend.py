@@ -696,8 +696,7 @@ def disconnect_provider(db: Database, provider: ProviderName) -> str:
     from tracekit.credentials import Credentials
     from tracekit.providers import registry
 
-    registry.disconnect(db, Credentials(), provider)
-    return f"Disconnected {provider.label}."
+    return registry.disconnect(db, Credentials(), provider).message
 
 
 def proposal_count(

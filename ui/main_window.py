@@ -1050,7 +1050,8 @@ class MainWindow(QMainWindow):
                 f"Disconnect {provider.label}",
                 f"Forget the {provider.label} sign-in? Its activities stay in Tracekit"
                 + (
-                    " (Strava's are removed, as its terms require)."
+                    " (Strava's are removed, as its terms require, and Strava is told to "
+                    "drop Tracekit's access)."
                     if provider is ProviderName.STRAVA
                     else "."
                 ),

@@ -280,12 +280,6 @@ def _connect(args: argparse.Namespace, context: CliContext) -> int:
 
 def _disconnect(args: argparse.Namespace, context: CliContext) -> int:
     provider = ProviderName(args.provider)
-    forgot = disconnect(context.db, Credentials(), provider, forget=args.forget)
-    message = f"Disconnected {provider.label}; its key was removed from the keyring."
-    if forgot is not None:
-        message += (
-            f" Deleted {forgot.records} records and {forgot.activities_removed} activities "
-            "that only it had."
-        )
-    context.console.print(message, markup=False, highlight=False, soft_wrap=True)
+    done = disconnect(context.db, Credentials(), provider, forget=args.forget)
+    context.console.print(done.message, markup=False, highlight=False, soft_wrap=True)
     return 0

@@ -197,7 +197,9 @@ def connected_providers(
             providers = _connected(session, credentials)
         for provider in providers.values():
             if isinstance(provider, Revocable):  # it disconnects itself once access is revoked
-                provider.on_revoked = partial(disconnect, store, credentials, provider.name)
+                provider.on_revoked = partial(
+                    disconnect, store, credentials, provider.name, deauthorize=False
+                )
         return providers
     return _connected(store, credentials)
 
@@ -526,11 +528,70 @@ def connect_garmin(
     return Connected(provider=ProviderName.GARMIN, athlete_id=None, message=done.message)
 
 
+@runtime_checkable
+class Deauthorizable(Protocol):
+    """A provider that can be told to drop Tracekit's access (Strava's "My Apps")."""
+
+    def deauthorize(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    provider: ProviderName
+    forgot: ForgetReport | None  # the local data deleted with the connection
+    not_revoked: str | None  # why the provider could not be told to drop Tracekit's access
+
+    @property
+    def message(self) -> str:
+        message = f"Disconnected {self.provider.label}" + (
+            "; its key was removed from the keyring." if self.provider in _BUILDERS else "."
+        )
+        if self.forgot is not None:
+            message += (
+                f" Deleted {self.forgot.records} records and {self.forgot.activities_removed} "
+                "activities that only it had."
+            )
+        if self.not_revoked is not None:
+            message += f" {self.not_revoked}"
+        return message
+
+
+def _deauthorize(db: Database, credentials: Credentials, provider: ProviderName) -> str | None:
+    """Tell the provider to drop Tracekit's access, where it can be told; what went wrong."""
+    build = _BUILDERS.get(provider)
+    with db.session() as session:
+        settings = connection_settings(session, provider)
+    if build is None or settings is None or settings.get(DEMO):
+        return None
+    remote = build(settings, credentials)
+    if not isinstance(remote, Deauthorizable):
+        return None
+    try:
+        remote.deauthorize()
+    except ProviderError as error:
+        return (
+            f"{provider.label} could not be told to drop Tracekit's access ({error}); "
+            f"remove Tracekit at {strava.APPS_URL}."
+        )
+    finally:
+        remote.close()
+    return None
+
+
 def disconnect(
-    db: Database, credentials: Credentials, provider: ProviderName, *, forget: bool = False
-) -> ForgetReport | None:
+    db: Database,
+    credentials: Credentials,
+    provider: ProviderName,
+    *,
+    forget: bool = False,
+    deauthorize: bool = True,
+) -> Disconnected:
     """Remove the provider's secrets and connection; its local data too when `forget` (always
-    for Strava). Safe to call when it is not connected."""
+    for Strava), and with `deauthorize` the provider is told to drop Tracekit's access first
+    (Strava). Safe to call when it is not connected."""
+    not_revoked = _deauthorize(db, credentials, provider) if deauthorize else None
     for key in (API_KEY, OAUTH):
         credentials.delete(provider, key)
     now = datetime.now(UTC)
@@ -547,6 +608,5 @@ def disconnect(
         status.rate_limited_until = None
         status.last_operation = "disconnect"
         status.last_operation_at = now
-    if forget or provider in FORGET_ON_DISCONNECT:
-        return forget_provider(db, provider)
-    return None
+    forgot = forget_provider(db, provider) if forget or provider in FORGET_ON_DISCONNECT else None
+    return Disconnected(provider, forgot, not_revoked)

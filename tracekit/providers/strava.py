@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE_URL = "https://www.strava.com"
 SETTINGS_URL = "https://www.strava.com/settings/api"
+APPS_URL = "https://www.strava.com/settings/apps"  # where an athlete removes an app
 # What Tracekit asks for: every activity incl. "Only Me" ones, editing and uploading, and the
 # detailed athlete (the only place Strava lists bikes and shoes).
 SCOPES = ("read", "activity:read_all", "activity:write", "profile:read_all")
@@ -371,6 +372,22 @@ class StravaProvider(MeteredProvider):
             "expired for good); as Strava's terms require, Tracekit deleted the Strava data it "
             "held. Connect again to use Strava",
         )
+
+    def deauthorize(self) -> None:
+        """Ask Strava to drop Tracekit's access (it leaves the athlete's "My Apps"), as a
+        disconnect should; a token Strava already refuses means there is nothing to drop."""
+        from stravalib import exc
+
+        try:
+            if self._tokens.expires_within(REFRESH_MARGIN, self._clock()):
+                self._refresh()
+            self._client.deauthorize()
+        except (exc.AccessUnauthorized, ReconnectNeeded):
+            log.info("Strava authorisation was already gone")
+            return
+        except exc.Fault as error:
+            raise self._refused(error) from None
+        log.info("Strava authorisation revoked at the athlete's request")
 
     def _call(self, action: Callable[[], T], subject: str | None = None) -> T:
         """Run one stravalib request: a fresh token first, one refresh and retry on a 401."""
