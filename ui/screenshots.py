@@ -2,10 +2,10 @@
 
     python -m ui.screenshots [--out docs/screenshots] [--months 12]
 
-Writes main-window.png (light), main-window-dark.png, activity-detail.png, stats.png and
-review-changes.png. The review dialog proposes for the demo's simulated providers (or, in a build
-whose demo has none, as if Garmin, Strava, RideWithGPS and intervals.icu were connected with
-every capability); nothing is applied.
+Writes main-window.png (light), main-window-dark.png, activity-detail.png, stats.png,
+review-changes.png and connect-strava.png. The review dialog proposes for the demo's simulated
+providers (or, in a build whose demo has none, as if Garmin, Strava, RideWithGPS and
+intervals.icu were connected with every capability); nothing is applied.
 """
 
 import argparse
@@ -102,6 +102,7 @@ def _shoot_theme(app: Any, url: str, scratch: Path, out: Path, *, dark: bool) ->
 
     from tracekit.changes import ChangeKind
     from tracekit.paths import archive_dir_for
+    from tracekit.providers.names import ProviderName
     from ui.backend import ReviewScope
     from ui.main_window import MainWindow, StoreTarget
     from ui.theme import apply_theme
@@ -144,6 +145,14 @@ def _shoot_theme(app: Any, url: str, scratch: Path, out: Path, *, dark: bool) ->
         _settle()
         written.append(_save(dialog.grab(), out / "review-changes.png"))
         dialog.close()
+        settings = window.open_settings()
+        assert settings is not None
+        connect = window.connect_provider(ProviderName.STRAVA, settings)
+        assert connect is not None
+        _settle()
+        written.append(_save(connect.grab(), out / "connect-strava.png"))
+        connect.reject()
+        settings.reject()
     window.shutdown()
     return written
 

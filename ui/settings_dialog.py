@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -124,15 +125,24 @@ class SettingsDialog(QDialog):
         move.addWidget(QLabel("☑ = write-only"))
         p_layout.addLayout(move)
         connections = QGroupBox("Connections")
-        c_layout = QFormLayout(connections)
+        c_layout = QGridLayout(connections)
+        c_layout.setColumnStretch(2, 1)
         self.connect_buttons: dict[ProviderName, QPushButton] = {}
+        self.connection_states: dict[ProviderName, QLabel] = {}
         self.connected: set[ProviderName] = set(connected)
-        for provider in CONNECTIONS:
+        for row, provider in enumerate(CONNECTIONS):
+            icon = QLabel()
+            icon.setPixmap(provider_icon(provider.value, 16).pixmap(16, 16))
+            state = QLabel()
             button = QPushButton()
             button.setObjectName(f"connect-{provider.value}")
             button.clicked.connect(lambda _=False, p=provider: self._connect_clicked(p))
             self.connect_buttons[provider] = button
-            c_layout.addRow(provider.label, button)
+            self.connection_states[provider] = state
+            c_layout.addWidget(icon, row, 0)
+            c_layout.addWidget(QLabel(provider.label), row, 1)
+            c_layout.addWidget(state, row, 2)
+            c_layout.addWidget(button, row, 3)
             self._show_connection(provider)
         p_layout.addWidget(connections)
         self.tabs.addTab(providers, "Providers")
@@ -213,6 +223,9 @@ class SettingsDialog(QDialog):
 
     def _show_connection(self, provider: ProviderName) -> None:
         button = self.connect_buttons[provider]
+        self.connection_states[provider].setText(
+            "Connected" if provider in self.connected else "Not connected"
+        )
         if provider in self.connected:
             button.setText("Disconnect…")
             button.setToolTip(

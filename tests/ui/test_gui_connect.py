@@ -325,6 +325,7 @@ def test_connecting_from_settings_flips_the_button_and_the_provider_panel(
     dialog.connect_button.click()
 
     qtbot.waitUntil(lambda: button.text() == "Disconnect…", timeout=DONE_MS)
+    assert settings.connection_states[ICU].text() == "Connected"
     row = window.providers_panel.rows[ICU]
     qtbot.waitUntil(lambda: row.sync_button.isEnabled(), timeout=DONE_MS)
     assert window.status_label.text() == "Connected to intervals.icu."
