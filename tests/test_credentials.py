@@ -6,12 +6,12 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backends import fail, null
+from keyring.backends import null
 from sqlalchemy import select
 
 from tests.fakes.cli import cli, stdin
 from tests.fakes.intervals_server import IntervalsFake
-from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring
+from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring, no_system_keyring
 from tracekit.credentials import SERVICE, Credentials, CredentialStoreUnavailable
 from tracekit.oauth import TokenSet
 from tracekit.providers.intervalsicu import IntervalsIcuProvider
@@ -38,10 +38,8 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 @pytest.fixture
 def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
+    with no_system_keyring():
+        yield
 
 
 @pytest.fixture

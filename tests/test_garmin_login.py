@@ -11,19 +11,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from garminconnect import (
     GarminConnectAuthenticationError,
     GarminConnectConnectionError,
     GarminConnectTooManyRequestsError,
 )
-from keyring.backends import fail
 from sqlalchemy import select
 
 from tests.fakes.garmin_library import ACCESS, CODE, Garmin
 from tests.fakes.garmin_server import CLIENT_ID, GarminFake
-from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring
+from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring, no_system_keyring
 from tracekit.credentials import SERVICE, Credentials, CredentialStoreUnavailable
 from tracekit.garmin_login import (
     LOGIN_BACKOFF,
@@ -272,13 +270,8 @@ def test_a_throttled_code_check_is_recorded_the_same_way(
 
 def test_without_a_keyring_garmin_is_not_contacted(db: Database) -> None:
     garmin = Garmin()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        with pytest.raises(CredentialStoreUnavailable):
-            start_login(db, Credentials(), EMAIL, PASSWORD, factory=garmin.factory)
-    finally:
-        keyring.set_keyring(previous)
+    with no_system_keyring(), pytest.raises(CredentialStoreUnavailable):
+        start_login(db, Credentials(), EMAIL, PASSWORD, factory=garmin.factory)
     assert garmin.made == []
 
 

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import keyring
 from keyring.backend import KeyringBackend
+from keyring.backends import fail
 from keyring.compat import properties
 
 
@@ -40,5 +41,16 @@ def installed_memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(ring)
     try:
         yield ring
+    finally:
+        keyring.set_keyring(previous)
+
+
+@contextmanager
+def no_system_keyring() -> Iterator[None]:
+    """No usable keyring for the block, as on a Linux desktop without a Secret Service."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
     finally:
         keyring.set_keyring(previous)

@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from tests.fakes.browser import Browser
 from tests.fakes.garmin_library import CODE, Garmin
 from tests.fakes.intervals_server import IntervalsFake
-from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring
+from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring, no_system_keyring
 from tests.fakes.rwgps_server import USER_ID, RideWithGpsFake
 from tests.fakes.strava_server import StravaFake
 from tracekit.credentials import SERVICE
@@ -152,6 +152,18 @@ def test_a_refused_key_is_explained_the_dialog_stays_and_nothing_is_kept(
     assert dialog.isVisible() and dialog.pages.currentIndex() == FORM_PAGE
     assert dialog.connect_button.isEnabled()  # try again with the right key
     assert keyring_.entries == {} and connection(db, ICU) is None
+
+
+def test_without_a_system_keyring_the_dialog_says_how_to_get_one_and_asks_nobody(
+    qtbot: QtBot, db: Database, intervals: IntervalsFake, dialog_for: DialogFactory
+) -> None:
+    dialog = dialog_for(ICU, db)
+    fill(dialog, api_key=ICU_KEY)
+    with no_system_keyring():
+        dialog.connect_button.click()
+        message = failed(qtbot, dialog)
+    assert "only in your system keyring" in message
+    assert intervals.requests() == [] and connection(db, ICU) is None
 
 
 def test_strava_opens_the_consent_page_and_connects_when_the_browser_comes_back(
