@@ -14,7 +14,6 @@ from tracekit.proposals import propose, propose_between
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "apply",
-        help="apply proposed changes (asks first)",
         description="Apply changes shown by `tracekit review`: name them by id, or all of one "
         "type in a month. Nothing is applied without explicit ids or a type.",
     )

@@ -13,7 +13,7 @@ from tracekit.units import format_distance, format_duration
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("calendar", help="show months of activities")
+    parser = commands.add_parser("calendar")
     parser.add_argument(
         "month",
         nargs="?",

@@ -35,7 +35,6 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     names = [p.value for p in supported()]
     connect = commands.add_parser(
         "connect",
-        help="connect a provider; its key is kept in the system keyring",
         description="Connect a provider. The API key is checked with one request and kept "
         "only in the system keyring (never in the database or a file). Strava: bring your own "
         f"API application ({strava.SETTINGS_URL}); {strava.SUBSCRIPTION_NOTE}",
@@ -81,10 +80,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="RideWithGPS: authorise in the browser with your own API client instead",
     )
     connect.set_defaults(handler=run)
-    remove = commands.add_parser(
-        "disconnect",
-        help="forget a provider's key (and with --forget, its activities)",
-    )
+    remove = commands.add_parser("disconnect")
     remove.add_argument("provider", choices=names, metavar="PROVIDER", help=", ".join(names))
     remove.add_argument(
         "--forget",

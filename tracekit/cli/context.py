@@ -1,17 +1,22 @@
-"""What every command shares: the database the user pointed at, opened once and migrated."""
+"""What every command shares: the database the user pointed at, opened once and migrated.
+
+The store (SQLAlchemy), the keyring and the provider clients are imported where they are first
+used: every command imports this module, and most need only some of them (`gui` needs none).
+"""
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from tracekit.credentials import Credentials, CredentialStoreUnavailable
 from tracekit.paths import archive_dir_for, database_url
 from tracekit.providers.base import Capability, Provider
 from tracekit.providers.names import ProviderName
-from tracekit.providers.registry import connected_providers
-from tracekit.settings import Settings, load_settings
-from tracekit.store.engine import Database
+
+if TYPE_CHECKING:
+    from tracekit.settings import Settings
+    from tracekit.store.engine import Database
 
 PIPED_WIDTH = 160  # piped output is read by people too: do not squeeze tables to 80 columns
 
@@ -28,14 +33,16 @@ class CliContext:
     db_path: Path | None
     console: Console = field(default_factory=lambda: _console(stderr=False))
     err: Console = field(default_factory=lambda: _console(stderr=True))
-    _db: Database | None = None
+    _db: "Database | None" = None
 
     @property
     def url(self) -> str:
         return database_url(self.db_path)
 
     @property
-    def db(self) -> Database:
+    def db(self) -> "Database":
+        from tracekit.store.engine import Database
+
         if self._db is None:
             self._db = Database(self.url)
         return self._db
@@ -45,17 +52,24 @@ class CliContext:
         return archive_dir_for(self.url)
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> "Settings":
+        from tracekit.settings import load_settings
+
         with self.db.session() as session:
             return load_settings(session)
 
     def providers(self) -> dict[ProviderName, Provider]:
         """The connected providers; raises CredentialStoreUnavailable without a keyring."""
+        from tracekit.credentials import Credentials
+        from tracekit.providers.registry import connected_providers
+
         return connected_providers(self.db, Credentials())
 
     def capabilities(self) -> dict[ProviderName, frozenset[Capability]]:
         """What each connected provider can do; none when the keyring is unavailable (reading
         and reviewing never need it)."""
+        from tracekit.credentials import CredentialStoreUnavailable
+
         try:
             return {name: p.capabilities for name, p in self.providers().items()}
         except CredentialStoreUnavailable:

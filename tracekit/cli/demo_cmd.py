@@ -12,7 +12,6 @@ from tracekit.store.engine import Database
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "demo",
-        help="create the demo database (never touches yours)",
         description="Fill a fresh demo database with a few months of generated activities as "
         "several providers would see them. By default the demo lives in its own file in the "
         "user data folder; --db points it elsewhere. An existing demo database is replaced.",

@@ -15,7 +15,6 @@ from tracekit.cli.context import CliContext
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "gui",
-        help="open the Tracekit window",
         description="Open the window over the database (the global --db, TRACEKIT_DB, "
         "DATABASE_URL or the default). With --demo, over the demo database, created on first "
         "use. A second launch on the same database brings the open window to the front.",

@@ -15,7 +15,6 @@ from tracekit.units import format_distance
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "import",
-        help="import FIT/GPX/TCX files, folders and zip archives",
         description="Import activity files. Folders are searched recursively; zip archives "
         "(also nested) and gzip-compressed files are read in place.",
     )

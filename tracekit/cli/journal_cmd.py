@@ -10,7 +10,7 @@ from tracekit.journal import journal_entries
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("journal", help="list the changes written to providers")
+    parser = commands.add_parser("journal")
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--json", action="store_true", help="print the journal as JSON")
     parser.set_defaults(handler=run)

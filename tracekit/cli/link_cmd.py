@@ -10,7 +10,7 @@ REF_HELP = "a record id (as `tracekit review` shows it) or provider:id, e.g. str
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("link", help="link records as one session (your decision wins)")
+    parser = commands.add_parser("link")
     parser.add_argument("records", nargs="+", metavar="REF", help=REF_HELP)
     parser.add_argument(
         "--never", action="store_true", help="instead: these records are never the same session"

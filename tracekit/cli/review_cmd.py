@@ -15,7 +15,6 @@ from tracekit.units import format_distance, format_duration
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "review",
-        help="show each session's records side by side and the proposed changes",
         description="Nothing is written: this only shows what `tracekit apply` could do.",
     )
     parser.add_argument("month", nargs="?", type=YearMonth.parse, metavar="YYYY-MM")

@@ -48,7 +48,6 @@ from tracekit.spreadsheet.table import SheetError, read_table
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "sheet",
-        help="connect your training log (.xlsx or .csv) as a provider",
         description="Connect a training-log spreadsheet: Tracekit reads its rows like any "
         "provider's activities and writes approved changes back into it (with a backup).",
     )

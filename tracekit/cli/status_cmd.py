@@ -10,7 +10,7 @@ from tracekit.status import store_status
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("status", help="database location, schema and provider counts")
+    parser = commands.add_parser("status")
     parser.add_argument("--json", action="store_true", help="print the status as JSON")
     parser.set_defaults(handler=run)
 

@@ -18,7 +18,6 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     names = ", ".join(p.value for p in supported())
     parser = commands.add_parser(
         "sync",
-        help="pull activities from connected providers",
         description="Pull activities and gear from connected providers. The first sync reads "
         "the whole history (and continues where it stopped if interrupted); later ones read "
         "only what is new.",

@@ -18,9 +18,7 @@ from tracekit.sync import sync_month
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser(
-        "sync-month", help="pull a month from every provider, review it, and apply what you pick"
-    )
+    parser = commands.add_parser("sync-month")
     parser.add_argument("month", type=YearMonth.parse, metavar="YYYY-MM")
     parser.add_argument("--force", action="store_true", help="pull even if pulled recently")
     parser.add_argument("--yes", action="store_true", help="apply every proposed change")

@@ -9,7 +9,7 @@ from tracekit.journal import undo
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("undo", help="undo a rename, description or gear change")
+    parser = commands.add_parser("undo")
     parser.add_argument("journal_id", type=int, metavar="JOURNAL_ID")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.set_defaults(handler=run)

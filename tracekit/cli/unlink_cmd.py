@@ -9,7 +9,7 @@ from tracekit.store.models import MatchDecisionKind
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("unlink", help="make records stand alone (your decision wins)")
+    parser = commands.add_parser("unlink")
     parser.add_argument("records", nargs="+", metavar="REF", help=REF_HELP)
     parser.set_defaults(handler=run)
 
