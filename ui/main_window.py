@@ -368,6 +368,7 @@ class MainWindow(QMainWindow):
         self.detail.pin_requested.connect(self.pin_value)
         self.detail.review_requested.connect(lambda activity: self.open_review_for([activity]))
         self.providers_panel.sync_requested.connect(lambda provider: self.sync_now([provider]))
+        self.providers_panel.connect_requested.connect(self.connect_provider)
         self.stats_view.request.connect(self.load_stats)
         self.stats_view.activity_chosen.connect(self.show_activity)
         self.tabs.currentChanged.connect(self._tab_changed)

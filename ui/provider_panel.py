@@ -1,7 +1,9 @@
 """The provider panel: each provider's state (connected, last sync, syncing with progress,
-rate-limited until HH:MM, reconnect needed, error with its message) and a Sync button."""
+rate-limited until HH:MM, reconnect needed, error with its message) and the one action it
+needs: Sync, or Connect… / Reconnect…, which open the provider's connect dialog."""
 
 from datetime import UTC, datetime
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
@@ -39,8 +41,15 @@ class Badge(QWidget):
         painter.end()
 
 
+class RowAction(Enum):
+    SYNC = "Sync"
+    CONNECT = "Connect…"
+    RECONNECT = "Reconnect…"
+
+
 class ProviderRowWidget(QFrame):
     sync_requested = Signal(object)  # ProviderName
+    connect_requested = Signal(object)  # ProviderName: connect, or sign in again
 
     def __init__(self, provider: ProviderName, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,22 +70,35 @@ class ProviderRowWidget(QFrame):
         self.progress.setMaximumHeight(6)
         self.progress.setTextVisible(False)
         self.progress.hide()
-        self.sync_button = QPushButton("Sync")
-        self.sync_button.setAccessibleName(f"Sync {provider.label}")
-        self.sync_button.clicked.connect(lambda: self.sync_requested.emit(self.provider))
-        self.sync_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.action = RowAction.SYNC
+        self.action_button = QPushButton(self.action.value)
+        self.action_button.clicked.connect(self._act)
+        self.action_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.set_action(RowAction.SYNC)
         if provider is ProviderName.FILE:
-            self.sync_button.hide()
+            self.action_button.hide()
         grid = QGridLayout(self)
         grid.setContentsMargins(10, 6, 8, 6)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
         grid.addWidget(Badge(provider), 0, 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.name, 0, 1)
-        grid.addWidget(self.sync_button, 0, 2, 2, 1, Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.action_button, 0, 2, 2, 1, Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(self.state, 1, 1)
         grid.addWidget(self.progress, 2, 1, 1, 2)
         grid.setColumnStretch(1, 1)
+
+    def set_action(self, action: RowAction) -> None:
+        self.action = action
+        self.action_button.setText(action.value)
+        verb = action.value.removesuffix("…")
+        self.action_button.setAccessibleName(f"{verb} {self.provider.label}")
+
+    def _act(self) -> None:
+        if self.action is RowAction.SYNC:
+            self.sync_requested.emit(self.provider)
+        else:
+            self.connect_requested.emit(self.provider)
 
     def show_row(self, row: "ProviderRow", now: datetime) -> None:
         from tracekit.store.models import ProviderState
@@ -108,9 +130,10 @@ class ProviderRowWidget(QFrame):
 
 
 class ProviderPanel(QWidget):
-    """The column of providers; asks the window to sync one or all of them."""
+    """The column of providers; asks the window to sync or connect one of them."""
 
     sync_requested = Signal(object)  # ProviderName
+    connect_requested = Signal(object)  # ProviderName
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +151,7 @@ class ProviderPanel(QWidget):
         for provider in ProviderName:
             row = ProviderRowWidget(provider, self)
             row.sync_requested.connect(self.sync_requested)
+            row.connect_requested.connect(self.connect_requested)
             self.rows[provider] = row
             layout.addWidget(row)
         layout.addStretch(1)
@@ -137,26 +161,32 @@ class ProviderPanel(QWidget):
         return QSize(230, 400)
 
     def set_rows(self, rows: "tuple[ProviderRow, ...]", now: datetime | None = None) -> None:
+        from tracekit.store.models import ProviderState
+
         now = now or datetime.now(UTC)
         for row in rows:
             widget = self.rows.get(row.provider)
             if widget is None:
                 continue
             widget.show_row(row, now)
-            widget.sync_button.setEnabled(self._sync_available and row.connected)
-            if not self._sync_available:
-                tip = self._reason
-            elif row.connected:
-                tip = f"Sync {row.provider.label} now"
+            label = row.provider.label
+            if not row.connected:
+                widget.set_action(RowAction.CONNECT)
+                tip = f"Connect your {label} account"
+            elif row.state is ProviderState.RECONNECT_NEEDED and not row.simulated:
+                widget.set_action(RowAction.RECONNECT)
+                tip = f"Sign in to {label} again"
             else:
-                tip = f"Connect {row.provider.label} in Settings first"
-            widget.sync_button.setToolTip(tip)
+                widget.set_action(RowAction.SYNC)
+                tip = f"Sync {label} now"
+            widget.action_button.setEnabled(self._sync_available)
+            widget.action_button.setToolTip(tip if self._sync_available else self._reason)
 
     def set_sync_available(self, available: bool, reason: str = "") -> None:
-        """Whether this build can sync; each button is enabled by `set_rows` once the
-        provider is known to be connected."""
+        """Whether the window can act yet (its database is open); each row's action is chosen
+        by `set_rows` once the provider rows are known."""
         self._sync_available = available
         self._reason = reason
         for widget in self.rows.values():
-            widget.sync_button.setEnabled(False)
-            widget.sync_button.setToolTip(reason if not available else "Checking the connection…")
+            widget.action_button.setEnabled(False)
+            widget.action_button.setToolTip(reason if not available else "Checking the connection…")

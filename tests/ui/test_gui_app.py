@@ -22,6 +22,7 @@ from tracekit.store.engine import Database
 from tracekit.units import UnitSystem
 from ui.app import build_parser, target_for
 from ui.backend import open_store
+from ui.connect_dialog import ConnectDialog
 from ui.settings_dialog import SettingsDialog
 from ui.single_instance import SingleInstance, server_name
 
@@ -226,15 +227,18 @@ def test_unlinking_a_record_from_the_detail_pane(
     )
 
 
-def test_provider_sync_buttons_explain_why_they_are_disabled(
+def test_an_unconnected_provider_offers_to_connect_and_sync_waits_for_one(
     qtbot: QtBot, db: Database, open_window: object
 ) -> None:
     window = open_window(db.url)  # type: ignore[operator]
     qtbot.waitUntil(lambda: window.last_overview is not None)
     garmin = window.providers_panel.rows[GARMIN]
-    assert not garmin.sync_button.isEnabled()
-    assert garmin.sync_button.toolTip() == "Connect Garmin Connect in Settings first"
-    assert not window.sync_action.isEnabled() and window.sync_action.toolTip()
+    assert (garmin.action_button.text(), garmin.action_button.isEnabled()) == ("Connect…", True)
+    assert garmin.action_button.toolTip() == "Connect your Garmin Connect account"
+    assert not window.sync_action.isEnabled()
+    assert window.sync_action.toolTip() == "Connect a provider in Settings first"
+    garmin.action_button.click()
+    assert window.findChild(ConnectDialog) is not None  # Garmin's sign-in, from the panel
 
 
 def test_settings_offer_to_connect_or_disconnect_each_provider_by_its_state(

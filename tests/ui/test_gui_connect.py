@@ -22,6 +22,7 @@ from tests.fakes.keyring import MemoryKeyring, installed_memory_keyring, no_syst
 from tests.fakes.rwgps_server import USER_ID, RideWithGpsFake
 from tests.fakes.strava_server import StravaFake
 from tracekit.credentials import SERVICE
+from tracekit.providers.connections import record_connection
 from tracekit.providers.names import ProviderName
 from tracekit.store.engine import Database
 from tracekit.store.models import Setting
@@ -339,12 +340,12 @@ def test_connecting_from_settings_flips_the_button_and_the_provider_panel(
     qtbot.waitUntil(lambda: button.text() == "Disconnect…", timeout=DONE_MS)
     assert settings.connection_states[ICU].text() == "Connected"
     row = window.providers_panel.rows[ICU]
-    qtbot.waitUntil(lambda: row.sync_button.isEnabled(), timeout=DONE_MS)
+    qtbot.waitUntil(lambda: row.action_button.text() == "Sync", timeout=DONE_MS)
     assert window.status_label.text() == "Connected to intervals.icu."
 
     window.disconnect_provider(ICU, settings, confirm=False)
     qtbot.waitUntil(lambda: button.text() == "Connect…", timeout=DONE_MS)
-    qtbot.waitUntil(lambda: not row.sync_button.isEnabled(), timeout=DONE_MS)
+    qtbot.waitUntil(lambda: row.action_button.text() == "Connect…", timeout=DONE_MS)
     assert keyring_.entries == {} and connection(db, ICU) is None
 
     settings.connect_buttons[ProviderName.SPREADSHEET].click()  # the training log's own dialog
@@ -352,3 +353,30 @@ def test_connecting_from_settings_flips_the_button_and_the_provider_panel(
     assert sheet is not None and sheet.isVisible()
     sheet.reject()
     settings.reject()
+
+
+def test_a_provider_that_needs_signing_in_again_offers_it_in_the_provider_panel(
+    qtbot: QtBot,
+    db: Database,
+    keyring_: MemoryKeyring,
+    intervals: IntervalsFake,
+    open_window: Callable[..., MainWindow],
+) -> None:
+    record_connection(db, ICU, {"auth": "api_key", "athlete_id": "0"}, "Connected")
+    # the key is not in the keyring (a new computer, a wiped keyring): sign in again
+    window = open_window(db.url)
+    row = window.providers_panel.rows[ICU]
+    qtbot.waitUntil(lambda: row.action_button.isEnabled(), timeout=DONE_MS)
+    assert row.action_button.text() == "Sync"
+    row.action_button.click()  # the sync finds no key
+    qtbot.waitUntil(lambda: row.action_button.text() == "Reconnect…", timeout=DONE_MS)
+    assert row.action_button.isEnabled() and "again" in row.action_button.toolTip()
+
+    row.action_button.click()
+    dialog = window.findChild(ConnectDialog)
+    assert dialog is not None and dialog.isVisible()
+    fill(dialog, api_key=ICU_KEY)
+    dialog.connect_button.click()
+
+    qtbot.waitUntil(lambda: row.action_button.text() == "Sync", timeout=DONE_MS)
+    assert keyring_.entries == {(SERVICE, "intervalsicu:api_key"): ICU_KEY}
