@@ -71,6 +71,15 @@ def connect(qtbot: QtBot, dialog: SheetConnectDialog) -> str:
     return message
 
 
+def log_with_two_text_columns(folder: Path) -> Path:
+    """A log whose "Comments" and "Ride name" could each be read as the name or the notes."""
+    return make_xlsx(
+        folder / "log.xlsx",
+        ["When", "Sport", "Distance (mi)", "Comments", "Ride name"],
+        [[datetime(2024, 5, 1), "Run", 10, "Easy", "Park"]],
+    )
+
+
 def stored(db: Database) -> SheetConfig | None:
     with db.session() as session:
         return load_sheet_config(session)
@@ -169,11 +178,7 @@ def test_every_open_question_must_be_answered_and_each_answer_is_stored(
 def test_a_column_changed_in_the_mapping_is_stored(
     qtbot: QtBot, db: Database, tmp_path: Path, dialog_for: DialogFactory
 ) -> None:
-    path = make_xlsx(
-        tmp_path / "log.xlsx",
-        ["When", "Sport", "Distance (mi)", "Comments", "Ride name"],
-        [[datetime(2024, 5, 1), "Run", 10, "Easy", "Park"]],
-    )
+    path = log_with_two_text_columns(tmp_path)
     dialog = dialog_for(path)
     choose(qtbot, dialog)
     assert dialog.columns[F.NAME].currentText() == NOT_READ
@@ -312,11 +317,7 @@ def test_rows_with_a_time_and_no_home_zone_are_warned_about(
 def test_quick_changes_all_count_and_only_the_latest_preview_is_shown(
     qtbot: QtBot, db: Database, tmp_path: Path, dialog_for: DialogFactory
 ) -> None:
-    path = make_xlsx(
-        tmp_path / "log.xlsx",
-        ["When", "Sport", "Distance (mi)", "Comments", "Ride name"],
-        [[datetime(2024, 5, 1), "Run", 10, "Easy", "Park"]],
-    )
+    path = log_with_two_text_columns(tmp_path)
     dialog = dialog_for(path)
     choose(qtbot, dialog)
     shown: list[object] = []
