@@ -133,6 +133,28 @@ def test_identical_treadmill_runs_leave_the_log_rows_for_review(logged: int) -> 
     assert len(item.options) >= 2 and all(0 <= o.score <= 1 for o in item.options)
 
 
+def test_a_row_fitting_both_commutes_within_distance_noise_is_left_for_review() -> None:
+    # The row was typed from the morning ride's Garmin record, which never synced; Strava
+    # recomputed that ride 1.6 % short, and the evening ride on the same route happens to come
+    # within 0.7 % of the row. Both durations are within a second of it: nothing tells them apart.
+    day = date(2024, 6, 17)
+    morning, evening = (
+        clocked("strava", wall, NEW_YORK, elapsed=seconds, distance=metres, sport="ride")
+        for wall, seconds, metres in (
+            (datetime(2024, 6, 17, 7, 46, 10), 1604, 8157),
+            (datetime(2024, 6, 17, 17, 10, 53), 1605, 8350),
+        )
+    )
+    logged = row(day, seconds=1604, miles=5.15, sport="ride")
+
+    result = match_explained([morning, evening, logged])
+
+    assert keys(result.groups) == keys([[morning], [evening], [logged]])
+    (item,) = result.review
+    assert item.kind == "ambiguous"
+    assert {c.key for c in item.candidates} == {morning.key, evening.key, logged.key}
+
+
 def test_race_day_warm_up_race_and_cool_down_are_three_sessions() -> None:
     day = date(2024, 10, 20)
     parts = [

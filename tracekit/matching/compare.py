@@ -7,8 +7,10 @@ mean of named penalties, each 0 when a part agrees perfectly and 1 at the edge o
 The weights differ by time basis. On a clock (UTC, or local clocks) two different sessions of one
 athlete never overlap in time, so the start dominates and durations may differ a lot (a bike
 computer started two minutes after the watch). Without a clock (a date-only spreadsheet row, or
-an unknown offset) the duration and distance are the only fingerprint left, and a spreadsheet
-gives them to the second and to 0.01 mile, so they must agree closely.
+an unknown offset) the duration and distance are the only fingerprint left. A spreadsheet gives
+the duration to the second, so it must agree closely; the distance it gives to 0.01 mile, but
+providers put one track's distance up to 3 % apart, so within that it cannot tell two rides of
+one route apart, only sessions of different lengths.
 """
 
 from dataclasses import dataclass
@@ -38,9 +40,12 @@ provider is exact, while the two commutes of a day differ by a few percent."""
 
 _ROW_DISTANCE_ROUNDING_M = 10.0
 """Miles to 0.01 are within 8 m of the provider's distance they were copied from."""
-_ROW_DISTANCE_SPAN = 0.015
-"""Providers recompute distance 1-3 % apart, so a row meets the record it was copied from
-almost exactly and the others less well; 1.5 % beyond the rounding costs the whole penalty."""
+_ROW_DISTANCE_SPAN = 0.16
+"""Providers recompute distance up to 3 % apart, the record a row was copied from may be missing,
+and a record of the day's other commute may meet the row as closely by chance: 3 % must cost less
+than the ambiguity margin (0.1), so that it never decides between two such sessions. Spread over
+16 %, it costs 0.094 of the score where distance is all a row has beside its date (weight 2 of 4),
+0.054 beside a duration."""
 
 _VIRTUAL = frozenset({Sport.VIRTUAL_RIDE.value, Sport.VIRTUAL_RUN.value})
 _MULTISPORT_LEGS = frozenset(
