@@ -57,6 +57,7 @@ def run_gui(url: str, archive_dir: Path, *, demo: bool = False) -> int:
     from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QApplication
 
+    from ui.gui_thread_gc import GuiThreadCollector
     from ui.icons import app_icon
     from ui.main_window import MainWindow, StoreTarget
     from ui.single_instance import SingleInstance
@@ -68,6 +69,7 @@ def run_gui(url: str, archive_dir: Path, *, demo: bool = False) -> int:
     assert isinstance(app, QApplication)
     app.setWindowIcon(app_icon())
     app.setDesktopFileName("tracekit")
+    GuiThreadCollector(app)
     instance = SingleInstance(url)
     if instance.notify_running():
         print("Tracekit is already open on this database: brought its window to the front.")

@@ -14,13 +14,23 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tracekit.paths import archive_dir_for, sqlite_url
 from tracekit.store.engine import Database
+from ui.gui_thread_gc import GuiThreadCollector
 from ui.main_window import MainWindow, StoreTarget
 
 OPEN_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gc_on_the_gui_thread(qapp: QApplication) -> Iterator[GuiThreadCollector]:
+    """As in the app: cycles holding Qt wrappers are never collected on a worker thread."""
+    collector = GuiThreadCollector(qapp)
+    yield collector
+    collector.stop()
 
 
 @pytest.fixture
