@@ -165,3 +165,37 @@ def test_the_demo_lets_a_new_user_review_apply_and_undo_without_an_account(
     journal = json.loads(run("--db", demo_db, "journal", "--json").stdout)
     assert journal[0]["new_value"] == change["new_value"] and journal[0]["undoable"]
     assert run("--db", demo_db, "undo", str(journal[0]["id"]), "--yes").returncode == 0
+
+
+def test_dismiss_leaves_a_change_out_of_review_until_restore(isolated_data_dir: Path) -> None:
+    assert run("demo", "--months", "1").returncode == 0
+    demo_db = isolated_data_dir / "demo" / "tracekit-demo.sqlite3"
+    review = json.loads(run("--db", demo_db, "review", "--json").stdout)
+    change = next(c for a in review["activities"] for c in a["changes"] if c["kind"] == "rename")
+
+    refused = run("--db", demo_db, "dismiss", change["id"], "Morning-Ride")
+    assert refused.returncode == 1
+    assert "Morning-Ride: not a change id" in refused.stderr
+    assert "Nothing dismissed" in refused.stderr
+    dismissed = run("--db", demo_db, "dismiss", change["id"], script=True)
+    assert dismissed.returncode == 0, dismissed.stderr
+    assert change["id"] in dismissed.stdout and "will not be proposed again" in dismissed.stdout
+
+    after = json.loads(run("--db", demo_db, "review", "--json").stdout)
+    assert change["id"] not in {c["id"] for a in after["activities"] for c in a["changes"]}
+    assert [c["id"] for a in after["activities"] for c in a["dismissed"]] == [change["id"]]
+    assert "1 dismissed change hidden" in run("--db", demo_db, "review").stdout
+    listed = run("--db", demo_db, "review", "--dismissed").stdout
+    assert change["id"] in listed and "dismiss --restore" in listed
+    applied = run("--db", demo_db, "apply", change["id"], "--yes", "--json")
+    assert json.loads(applied.stdout)[0]["status"] == "skipped"
+    assert json.loads(run("--db", demo_db, "journal", "--json").stdout) == []
+
+    restored = run("--db", demo_db, "dismiss", "--restore", change["id"])
+    assert restored.returncode == 0, restored.stderr
+    assert "will be proposed again" in restored.stdout
+    again = json.loads(run("--db", demo_db, "review", "--json").stdout)
+    assert change in [c for a in again["activities"] for c in a["changes"]]
+    assert all(a["dismissed"] == [] for a in again["activities"])
+    not_dismissed = run("--db", demo_db, "dismiss", "--restore", change["id"])
+    assert not_dismissed.returncode == 1 and "not dismissed" in not_dismissed.stderr

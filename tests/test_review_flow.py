@@ -96,9 +96,16 @@ def test_review_then_apply_exactly_the_approved_rename_then_undo_it(
     again = _json_out(capsys, "--db", db, "review", "2026-03", "--json")
     assert isinstance(again, dict) and again["activities"][0]["changes"] == []
 
+    capsys.readouterr()
     assert cli("--db", db, "undo", str(entry["id"]), "--yes") == 0
+    assert "and it will not be proposed again" in capsys.readouterr().out
     assert fake.activities["i900"]["name"] == "Afternoon Run"
     assert len(_writes(fake)) == 2
+    undone = _json_out(capsys, "--db", db, "review", "2026-03", "--json")
+    assert isinstance(undone, dict)
+    (session,) = undone["activities"]
+    assert "rename" not in {c["kind"] for c in session["changes"]}
+    assert [c["id"] for c in session["dismissed"]] == [rename["id"]]
 
 
 def test_a_failed_write_is_reported_as_failed_and_journaled(

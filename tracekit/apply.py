@@ -2,11 +2,12 @@
 
 A change id is applied only if it is still proposed now: its activity's proposals are worked
 out again from the store, and an id that is no longer among them (a value changed since the
-review) is skipped without sending anything. Every operation is journaled as pending and
-committed before the provider is called, so a crash mid-write leaves a trace of what may have
-been sent; the provider's answer then marks it done or failed, with the provider's own message.
-A failure is never reported as applied (the original showed "✓ Applied" when a write failed).
-After a write the record is read back, so the store holds what the provider now has.
+review, or the user dismissed it) is skipped without sending anything. Every operation is
+journaled as pending and committed before the provider is called, so a crash mid-write leaves a
+trace of what may have been sent; the provider's answer then marks it done or failed, with the
+provider's own message. A failure is never reported as applied (the original showed "✓ Applied"
+when a write failed). After a write the record is read back, so the store holds what the
+provider now has.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +26,7 @@ from tracekit.changes import ChangeKind, Field, ProposedChange, activity_of
 from tracekit.files.importer import FileImporter, ImportedItem
 from tracekit.gear_index import GearIndex
 from tracekit.paths import archive_dir_for
-from tracekit.proposals import propose, unlink_changes
+from tracekit.proposals import propose_all, unlink_changes
 from tracekit.providers.base import NewEntry, Provider, ProviderError, UploadResult
 from tracekit.providers.names import ProviderName
 from tracekit.settings import Settings
@@ -44,6 +45,7 @@ from tracekit.store.models import (
 from tracekit.store.records import update_from_remote
 
 STALE = "no longer proposed: the values changed since the review"
+DISMISSED = "dismissed: you asked for it not to be proposed again"
 CANCELLED = "skipped: cancelled"
 
 type Progress = Callable[[int, int, str], None]
@@ -165,9 +167,17 @@ def _apply_one(
         return ApplyOutcome(change, OutcomeStatus.SKIPPED, f"not a change id: {change!r}")
     with db.session() as session:
         capabilities = {name: p.capabilities for name, p in providers.items()}
-        current = propose(session, [activity_id], settings, capabilities)
-        current += unlink_changes(session, activity_id)
-        proposed = next((c for c in current if c.id == change), None)
+        current = propose_all(session, [activity_id], settings, capabilities)
+        if any(c.id == change for c in current.dismissed):
+            return ApplyOutcome(change, OutcomeStatus.SKIPPED, DISMISSED)
+        proposed = next(
+            (
+                c
+                for c in (*current.proposed, *unlink_changes(session, activity_id))
+                if c.id == change
+            ),
+            None,
+        )
         if proposed is None:
             return ApplyOutcome(change, OutcomeStatus.SKIPPED, STALE)
         record = (

@@ -4,11 +4,12 @@ The journal is the answer to "what did Tracekit do to my accounts?": every write
 download and link, with the value before and after and how it ended. An undo is itself a
 journaled write through `tracekit.apply`, and it is refused when the provider's value is no
 longer the one Tracekit wrote: someone changed it since, and writing the old value back would
-overwrite their edit.
+overwrite their edit. A done undo dismisses the change it undid (`tracekit.dismissals`): the
+next review would otherwise propose the very same change again.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from tracekit.apply import ApplyOutcome, OutcomeStatus, Write, execute
 from tracekit.authority import same_text
 from tracekit.changes import ChangeKind, Field
+from tracekit.dismissals import DismissRefused, dismiss
 from tracekit.providers.base import Capability, Provider, ProviderError, RemoteActivity
 from tracekit.providers.names import ProviderName
 from tracekit.settings import Settings
@@ -69,7 +71,8 @@ def undo(
     providers: Mapping[ProviderName, Provider],
     settings: Settings,
 ) -> ApplyOutcome:
-    """Write the old value of a done rename, description or gear change back.
+    """Write the old value of a done rename, description or gear change back, and dismiss the
+    change so it is not proposed again.
 
     Refused (status "skipped", nothing sent) for anything else, and when the provider's
     current value is not the one Tracekit wrote.
@@ -99,6 +102,7 @@ def undo(
             undoes_id=entry.id,
         )
         written = entry.new_value
+        undone = entry.change_id
     label = write.provider.label
     provider = providers.get(write.provider)
     if provider is None:
@@ -118,7 +122,15 @@ def undo(
         )
     if not _still_written(kind, current, written):
         return _refused(write.change_id, journal_id, f"changed on {label} since; not undoing")
-    return execute(db, write, providers, settings)
+    outcome = execute(db, write, providers, settings)
+    if outcome.status is not OutcomeStatus.DONE:
+        return outcome
+    capabilities = {name: p.capabilities for name, p in providers.items()}
+    try:
+        dismiss(db, [undone], settings, capabilities)
+    except DismissRefused:  # not proposed now (an undo undone, a record moved): nothing to hide
+        return outcome
+    return replace(outcome, message=f"{outcome.message}, and it will not be proposed again")
 
 
 def _refusal(entry: JournalEntry) -> str | None:

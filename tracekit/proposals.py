@@ -5,10 +5,13 @@ free and can never change anything. Each change is worked out from the activity'
 (`tracekit.authority`) and the capabilities of the connected providers: a provider that cannot
 rename is never asked to, and a provider that is not connected gets nothing. Applying an id
 re-runs this for its activity (`tracekit.apply`), so ids must come out the same for the same
-facts: they are derived from what the change does, never from row order or time.
+facts: they are derived from what the change does, never from row order or time. A change the
+user dismissed (`tracekit.dismissals`) is worked out like the rest and then set apart, so it can
+be listed and restored but is never proposed.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from tracekit.authority import (
     same_text,
 )
 from tracekit.changes import PINNED, ChangeKind, Field, ProposedChange, change_id
+from tracekit.dismissals import dismissed_ids
 from tracekit.gear_index import GearIndex
 from tracekit.providers.base import Capability
 from tracekit.providers.names import ProviderName
@@ -42,19 +46,40 @@ _LINKABLE_FLAGS = frozenset({ReviewKind.AMBIGUOUS, ReviewKind.TIMEZONE_CONFLICT}
 _KIND_ORDER = {kind: position for position, kind in enumerate(ChangeKind)}
 
 
+@dataclass(frozen=True, slots=True)
+class Proposals:
+    """What is proposed, and apart from it what would be but the user dismissed."""
+
+    proposed: tuple[ProposedChange, ...]
+    dismissed: tuple[ProposedChange, ...]
+
+
 def propose(
     session: Session,
     activity_ids: Iterable[int],
     settings: Settings,
     capabilities: Capabilities,
 ) -> list[ProposedChange]:
-    """Every change proposed for these activities, in a stable order (day, kind, provider).
+    """Every change proposed for these activities, in a stable order (day, kind, provider),
+    without those the user dismissed.
 
     `capabilities` holds the connected providers only.
     """
+    return list(propose_all(session, activity_ids, settings, capabilities).proposed)
+
+
+def propose_all(
+    session: Session,
+    activity_ids: Iterable[int],
+    settings: Settings,
+    capabilities: Capabilities,
+) -> Proposals:
+    """The proposals of `propose`, and the dismissed changes it leaves out, so the user can see
+    and restore them. Dismissed ones are worked out from today's facts too: a dismissal whose
+    proposal no longer holds (another value is proposed now) is not listed."""
     ids = sorted(set(activity_ids))
     if not ids:
-        return []
+        return Proposals((), ())
     activities = list(
         session.scalars(
             select(Activity).where(Activity.id.in_(ids)).options(selectinload(Activity.records))
@@ -74,7 +99,7 @@ def propose(
         changes += _downloads(activity, records, capabilities, settings)
     changes += _links(session, {a.id for a in activities})
     dates = {a.id: a.local_date for a in activities}
-    return sorted(
+    ordered = sorted(
         changes,
         key=lambda c: (
             dates[c.activity_id],
@@ -84,6 +109,11 @@ def propose(
             c.record_id or 0,
             c.id,
         ),
+    )
+    dismissed = dismissed_ids(session, ids)
+    return Proposals(
+        proposed=tuple(c for c in ordered if c.id not in dismissed),
+        dismissed=tuple(c for c in ordered if c.id in dismissed),
     )
 
 

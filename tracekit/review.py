@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracekit.changes import ProposedChange
-from tracekit.proposals import propose
+from tracekit.proposals import propose_all
 from tracekit.providers.base import Capability
 from tracekit.providers.names import ProviderName
 from tracekit.settings import Settings
@@ -58,6 +58,7 @@ class ReviewEntry:
     records: tuple[RecordView, ...]
     changes: tuple[ProposedChange, ...]
     flags: tuple[str, ...]
+    dismissed: tuple[ProposedChange, ...]  # would be proposed, but the user dismissed them
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +69,7 @@ class ReviewEntry:
             "records": [r.as_json() for r in self.records],
             "changes": [change_json(c) for c in self.changes],
             "flags": list(self.flags),
+            "dismissed": [change_json(c) for c in self.dismissed],
         }
 
 
@@ -100,9 +102,13 @@ def build_review(
             .order_by(Activity.local_date, Activity.start_utc, Activity.id)
         )
     )
+    found = propose_all(session, [a.id for a in activities], settings, capabilities)
     changes: dict[int, list[ProposedChange]] = {}
-    for change in propose(session, [a.id for a in activities], settings, capabilities):
+    for change in found.proposed:
         changes.setdefault(change.activity_id, []).append(change)
+    dismissed: dict[int, list[ProposedChange]] = {}
+    for change in found.dismissed:
+        dismissed.setdefault(change.activity_id, []).append(change)
     flags = _flags_by_record(session, activities)
     return [
         ReviewEntry(
@@ -113,6 +119,7 @@ def build_review(
             records=tuple(_view(r) for r in sorted(activity.records, key=_record_order)),
             changes=tuple(changes.get(activity.id, ())),
             flags=tuple(sorted({m for r in activity.records for m in flags.get(r.id, ())})),
+            dismissed=tuple(dismissed.get(activity.id, ())),
         )
         for activity in activities
     ]

@@ -529,6 +529,7 @@ class ReviewData:
     entries: tuple[Any, ...]  # tracekit.review.ReviewEntry, only those with changes
     connected: tuple[ProviderName, ...]
     problem: str | None
+    dismissed: tuple[Any, ...]  # tracekit.review.ReviewEntry, only those with dismissed changes
 
 
 def load_review(
@@ -561,6 +562,7 @@ def load_review(
             entries=tuple(e for e in entries if e.changes),
             connected=tuple(found.providers),
             problem=found.problem,
+            dismissed=tuple(e for e in entries if e.dismissed),
         )
     finally:
         found.close()
@@ -581,6 +583,27 @@ def apply_changes(
         return apply(db, list(change_ids), found.providers, settings, ctx.progress, ctx.cancelled)
     finally:
         found.close()
+
+
+def dismiss_changes(
+    db: Database, change_ids: Sequence[str], settings: Settings, factory: "ConnectionsFactory"
+) -> list[Any]:
+    """Leave these changes out of every review (`tracekit.dismissals`); the dismissed
+    ProposedChanges. The connections only say what is proposed now: nothing is sent."""
+    from tracekit.dismissals import dismiss
+
+    found = factory(db)
+    try:
+        return list(dismiss(db, change_ids, settings, found.capabilities))
+    finally:
+        found.close()
+
+
+def restore_changes(db: Database, change_ids: Sequence[str]) -> list[str]:
+    """Propose these dismissed changes again; the ids that were dismissed."""
+    from tracekit.dismissals import restore
+
+    return restore(db, change_ids)
 
 
 def load_journal(db: Database, limit: int = 300) -> list[Any]:

@@ -5,7 +5,9 @@ by side with the proposed value highlighted, where the proposal comes from (a pr
 pinned value) and a checkbox. Nothing is checked unless an auto-approve rule says so. Apply runs
 on the thread pool with a progress bar and Cancel; afterwards each row shows what really
 happened (done, failed with the provider's message, skipped). Closing without applying writes
-nothing: the dialog only reads until Apply is pressed.
+nothing: the dialog only reads until Apply is pressed. "Don't propose again" dismisses the checked
+changes instead (`tracekit.dismissals`, nothing sent anywhere) and reloads the review; the
+dismissed changes of the scope are listed on request, each with "Propose again".
 """
 
 from collections.abc import Callable, Sequence
@@ -71,10 +73,13 @@ ChangeRole = Qt.ItemDataRole.UserRole + 1
 
 @dataclass(frozen=True, slots=True)
 class ReviewService:
-    """What the dialog calls, each on a worker thread: load the proposals, apply chosen ids."""
+    """What the dialog calls, each on a worker thread: load the proposals, apply chosen ids,
+    dismiss them or propose dismissed ones again."""
 
     load: "Callable[[ReviewScope, TaskContext], ReviewData]"
     apply: Callable[[list[str], TaskContext], list[Any]]  # → tracekit.apply.ApplyOutcome
+    dismiss: Callable[[list[str], TaskContext], list[Any]]  # → the dismissed ProposedChanges
+    restore: Callable[[list[str], TaskContext], list[str]]  # → the ids proposed again
 
 
 def backend_review(
@@ -85,6 +90,8 @@ def backend_review(
     return ReviewService(
         load=lambda scope, _ctx: backend.load_review(db, scope, settings, factory),
         apply=lambda ids, ctx: backend.apply_changes(db, ids, settings, factory, ctx),
+        dismiss=lambda ids, _ctx: backend.dismiss_changes(db, ids, settings, factory),
+        restore=lambda ids, _ctx: backend.restore_changes(db, ids),
     )
 
 
@@ -100,6 +107,14 @@ def _record_value(record: Any, change: ProposedChange) -> str | None:
     ):
         return change.old_value
     return None
+
+
+def describe_change(change: ProposedChange) -> str:
+    return change.field.value.capitalize() if change.field is not None else KIND_LABELS[change.kind]
+
+
+def describe_activity(entry: Any) -> str:
+    return f"{entry.local_date:%a %d %b %Y} · {entry.name or entry.sport}"
 
 
 def describe_proposed(change: ProposedChange) -> str:
@@ -144,6 +159,10 @@ class DiffDialog(QDialog):
         self.changes: dict[str, ProposedChange] = {}
         self.outcomes: dict[str, Any] = {}
         self.apply_handle: TaskHandle | None = None
+        self.edit_handle: TaskHandle | None = None  # dismissing or restoring, then reloading
+        self.dismissed: dict[str, ProposedChange] = {}
+        self.restore_buttons: dict[str, QPushButton] = {}
+        self._keep_checked: set[str] | None = None  # the checks to keep across a reload
         self.providers: list[ProviderName] = []
         self.setWindowTitle(f"Review changes — {scope.label}")
         self.resize(1180, 640)
@@ -169,12 +188,34 @@ class DiffDialog(QDialog):
         self.select_kind.clicked.connect(lambda: self.select_all_of(self.kind_choice.currentData()))
         self.select_none = QPushButton("Select none")
         self.select_none.clicked.connect(self.clear_selection)
+        self.show_dismissed = QPushButton("Show dismissed")
+        self.show_dismissed.setCheckable(True)
+        self.show_dismissed.setToolTip("The changes you asked not to have proposed again")
+        self.show_dismissed.hide()
+        self.show_dismissed.toggled.connect(self._toggle_dismissed)
+        self.dismissed_tree = QTreeWidget()
+        self.dismissed_tree.setAccessibleName("Dismissed changes")
+        self.dismissed_tree.setRootIsDecorated(False)
+        self.dismissed_tree.setUniformRowHeights(True)
+        self.dismissed_tree.setHeaderLabels(["Dismissed change", "Activity", "On", "Proposed", ""])
+        self.dismissed_tree.header().setStretchLastSection(False)
+        self.dismissed_tree.header().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.dismissed_tree.header().setSectionResizeMode(
+            4, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.dismissed_tree.hide()
         self.progress = QProgressBar()
         self.progress.hide()
         self.apply_button = QPushButton("Apply")
         self.apply_button.setDefault(True)
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply)
+        self.dismiss_button = QPushButton("Don't propose again")
+        self.dismiss_button.setToolTip(
+            "Leave the checked changes out of every review; nothing is sent to any provider"
+        )
+        self.dismiss_button.setEnabled(False)
+        self.dismiss_button.clicked.connect(self.dismiss_checked)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the change being sent")
         self.cancel_button.hide()
@@ -186,17 +227,20 @@ class DiffDialog(QDialog):
         selection.addWidget(self.select_kind)
         selection.addWidget(self.select_none)
         selection.addStretch(1)
+        selection.addWidget(self.show_dismissed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.progress, 1)
         buttons.addStretch(0)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.dismiss_button)
         buttons.addWidget(self.apply_button)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addWidget(self.note)
         layout.addLayout(selection)
-        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.tree, 3)
+        layout.addWidget(self.dismissed_tree, 1)
         layout.addLayout(buttons)
         self._filling = False
 
@@ -210,9 +254,11 @@ class DiffDialog(QDialog):
             on_error=lambda message: self.headline.setText(
                 f"Could not work out the changes: {message}"
             ),
+            on_finished=self._update_apply,
         )
 
     def show_review(self, data: "ReviewData") -> None:
+        keep, self._keep_checked = self._keep_checked, None
         self._filling = True
         self.tree.clear()
         self.rows.clear()
@@ -236,9 +282,7 @@ class DiffDialog(QDialog):
         bold.setBold(True)
         kinds: list[ChangeKind] = []
         for entry in entries:
-            group = QTreeWidgetItem(
-                [f"{entry.local_date:%a %d %b %Y} · {entry.name or entry.sport}"]
-            )
+            group = QTreeWidgetItem([describe_activity(entry)])
             group.setIcon(0, sport_icon(str(entry.sport), 16))
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             group.setFont(0, bold)
@@ -250,7 +294,12 @@ class DiffDialog(QDialog):
             for change in entry.changes:
                 if change.kind not in kinds:
                     kinds.append(change.kind)
-                row = self._row(entry, change, current_bg, proposed_bg, bold)
+                checked = (
+                    change.id in keep
+                    if keep is not None
+                    else change.kind.value in self.settings.auto_approve
+                )
+                row = self._row(entry, change, checked, current_bg, proposed_bg, bold)
                 group.addChild(row)
                 self.rows[change.id] = row
                 self.changes[change.id] = change
@@ -288,24 +337,56 @@ class DiffDialog(QDialog):
                 "border-radius: 6px; padding: 6px;"
             )
             self.note.show()
+        self._show_dismissed(data.dismissed)
         self._update_apply()
         self.loaded.emit(data)
+
+    def _show_dismissed(self, entries: Sequence[Any]) -> None:
+        self.dismissed_tree.clear()
+        self.dismissed.clear()
+        self.restore_buttons.clear()
+        for entry in entries:
+            for change in entry.dismissed:
+                item = QTreeWidgetItem(
+                    [
+                        describe_change(change),
+                        describe_activity(entry),
+                        change.provider.label,
+                        describe_proposed(change),
+                        "",
+                    ]
+                )
+                item.setIcon(2, provider_icon(change.provider.value, 14))
+                item.setToolTip(0, change.reason)
+                self.dismissed_tree.addTopLevelItem(item)
+                button = QPushButton("Propose again")
+                button.setToolTip("Show this change in reviews again")
+                button.clicked.connect(lambda _=False, cid=change.id: self.restore([cid]))
+                self.dismissed_tree.setItemWidget(item, 4, button)
+                self.restore_buttons[change.id] = button
+                self.dismissed[change.id] = change
+        for col in range(3):
+            self.dismissed_tree.resizeColumnToContents(col)
+            self.dismissed_tree.setColumnWidth(col, self.dismissed_tree.columnWidth(col) + 8)
+        n = len(self.dismissed)
+        self.show_dismissed.setText(f"Show dismissed ({n})")
+        self.show_dismissed.setVisible(n > 0)
+        self.dismissed_tree.setVisible(n > 0 and self.show_dismissed.isChecked())
+
+    def _toggle_dismissed(self, shown: bool) -> None:
+        self.dismissed_tree.setVisible(shown and bool(self.dismissed))
 
     def _row(
         self,
         entry: Any,
         change: ProposedChange,
+        checked: bool,
         current_bg: QBrush,
         proposed_bg: QBrush,
         bold: QFont,
     ) -> QTreeWidgetItem:
-        label = (
-            change.field.value.capitalize()
-            if change.field is not None
-            else KIND_LABELS[change.kind]
-        )
         values = [
-            label,
+            describe_change(change),
             change.provider.label,
             describe_proposed(change),
             describe_source(change),
@@ -330,7 +411,7 @@ class DiffDialog(QDialog):
             | Qt.ItemFlag.ItemIsSelectable
         )
         auto = change.kind.value in self.settings.auto_approve
-        row.setCheckState(CHANGE, Qt.CheckState.Checked if auto else Qt.CheckState.Unchecked)
+        row.setCheckState(CHANGE, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         row.setToolTip(
             CHANGE, change.reason + ("\n(checked by your auto-approve rule)" if auto else "")
         )
@@ -377,11 +458,17 @@ class DiffDialog(QDialog):
         if column == CHANGE and not self._filling:
             self._update_apply()
 
+    def _busy(self) -> bool:
+        return any(h is not None and h.running for h in (self.apply_handle, self.edit_handle))
+
     def _update_apply(self) -> None:
         n = len(self.checked_ids())
-        running = self.apply_handle is not None and self.apply_handle.running
+        ready = not self._busy() and not self.outcomes
         self.apply_button.setText(f"Apply {n} change{'s' if n != 1 else ''}" if n else "Apply")
-        self.apply_button.setEnabled(n > 0 and not running and not self.outcomes)
+        self.apply_button.setEnabled(n > 0 and ready)
+        self.dismiss_button.setEnabled(n > 0 and ready)
+        for button in self.restore_buttons.values():
+            button.setEnabled(ready)
 
     def _context_menu(self, pos: Any) -> None:
         item = self.tree.itemAt(pos)
@@ -389,10 +476,61 @@ class DiffDialog(QDialog):
         if cid is None or self.outcomes:
             return
         kind = self.changes[cid].kind
+        checked = self.checked_ids()
+        chosen = checked if cid in checked else [cid]
         menu = QMenu(self)
         menu.addAction(f"Select all {KIND_PLURALS[kind]}", lambda: self.select_all_of(kind))
         menu.addAction("Select none", self.clear_selection)
+        menu.addSeparator()
+        dismiss = menu.addAction(
+            "Don't propose again"
+            if len(chosen) == 1
+            else f"Don't propose these {len(chosen)} again",
+            lambda: self.dismiss(chosen),
+        )
+        dismiss.setEnabled(not self._busy())
         menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    # ------------------------------------------------------------------ dismissing
+    def dismiss_checked(self) -> TaskHandle | None:
+        return self.dismiss(self.checked_ids())
+
+    def dismiss(self, ids: list[str]) -> TaskHandle | None:
+        """Leave these changes out of every review, then reload: they disappear from the list."""
+        if not ids or self._busy() or self.outcomes:
+            return None
+        service = self.service
+        self._keep_checked = set(self.checked_ids()) - set(ids)
+        return self._edit(lambda ctx: service.dismiss(ids, ctx), "dismiss", "Could not dismiss")
+
+    def restore(self, ids: list[str]) -> TaskHandle | None:
+        """Propose these dismissed changes again, then reload: they are back in the list."""
+        if not ids or self._busy() or self.outcomes:
+            return None
+        service = self.service
+        self._keep_checked = set(self.checked_ids())
+        return self._edit(
+            lambda ctx: service.restore(ids, ctx), "restore", "Could not propose them again"
+        )
+
+    def _edit(self, task: Callable[[TaskContext], Any], name: str, failed: str) -> TaskHandle:
+        def show_failure(message: str) -> None:
+            self._keep_checked = None
+            self.headline.setText(f"{failed}: {message}")
+
+        self.edit_handle = self.runner.start(
+            task,
+            name=name,
+            on_result=lambda _result: self._reload(),
+            on_error=show_failure,
+            on_finished=self._update_apply,
+        )
+        self._update_apply()
+        return self.edit_handle
+
+    def _reload(self) -> None:
+        # the reload counts as part of the edit: nothing is offered until the list is current
+        self.edit_handle = self.load()
 
     # ------------------------------------------------------------------ applying
     def apply(self) -> TaskHandle | None:

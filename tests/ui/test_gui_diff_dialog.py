@@ -245,3 +245,64 @@ def test_the_journal_lists_what_was_sent_and_undo_writes_the_old_value_back(
     qtbot.waitUntil(lambda: len(window.lines) == 2)
     assert line.id not in window.undo_buttons  # the undone change cannot be undone twice
     assert window.message.text().startswith("Undone")
+
+
+def _no_request(services: Services) -> bool:
+    return services.strava.calls == [] and services.garmin.calls == []
+
+
+def test_dont_propose_again_hides_the_checked_change_sends_nothing_and_can_be_undone(
+    qtbot: QtBot, db: Database
+) -> None:
+    services = Services(db)
+    dialog = _dialog(qtbot, db, services)
+    first, second, third = dialog.change_ids()
+    assert not dialog.show_dismissed.isVisible()
+    dialog.set_checked(second, True)
+    assert dialog.dismiss_button.isEnabled()
+
+    with qtbot.waitSignal(dialog.loaded, timeout=20_000):
+        dialog.dismiss_button.click()
+
+    assert dialog.change_ids() == [first, third]
+    assert dialog.tree.topLevelItemCount() == 2
+    assert _no_request(services) and _journal(db) == 0
+    with db.session() as session:
+        proposed = propose(session, services.activity_ids, Settings(), services.capabilities)
+    assert [c.id for c in proposed] == [first, third]
+    # the dismissed change is listed on request, with "Propose again"
+    assert dialog.show_dismissed.isVisible()
+    assert dialog.show_dismissed.text() == "Show dismissed (1)"
+    assert not dialog.dismissed_tree.isVisible()
+    dialog.show_dismissed.click()
+    assert dialog.dismissed_tree.isVisible()
+    item = dialog.dismissed_tree.topLevelItem(0)
+    assert [item.text(i) for i in (0, 2, 3)] == ["Name", "Strava", "Els Àngels"]
+    assert item.text(1).endswith("· Els Àngels")
+    button = dialog.restore_buttons[second]
+    assert button.text() == "Propose again"
+    qtbot.waitUntil(button.isEnabled)  # once the reload has finished
+
+    with qtbot.waitSignal(dialog.loaded, timeout=20_000):
+        button.click()
+
+    assert dialog.change_ids() == [first, second, third]
+    assert dialog.checked_ids() == []
+    assert not dialog.show_dismissed.isVisible() and not dialog.dismissed_tree.isVisible()
+    assert _no_request(services) and _journal(db) == 0
+
+
+def test_dismissing_one_row_keeps_the_other_rows_checked(qtbot: QtBot, db: Database) -> None:
+    services = Services(db)
+    dialog = _dialog(qtbot, db, services)
+    first, second, third = dialog.change_ids()
+    dialog.set_checked(first, True)
+
+    with qtbot.waitSignal(dialog.loaded, timeout=20_000):
+        dialog.dismiss([third])  # what the context menu of an unchecked row does
+
+    assert dialog.change_ids() == [first, second]
+    assert dialog.checked_ids() == [first]
+    qtbot.waitUntil(dialog.apply_button.isEnabled)
+    assert dialog.apply_button.text() == "Apply 1 change"
+    assert _no_request(services)

@@ -31,6 +31,9 @@ COMMANDS = {
         "show each session's records side by side and the proposed changes",
     ),
     "apply": Command("tracekit.cli.apply_cmd", "apply proposed changes (asks first)"),
+    "dismiss": Command(
+        "tracekit.cli.dismiss_cmd", "do not propose these changes again (--restore: propose again)"
+    ),
     "link": Command("tracekit.cli.link_cmd", "link records as one session (your decision wins)"),
     "unlink": Command("tracekit.cli.unlink_cmd", "make records stand alone (your decision wins)"),
     "journal": Command("tracekit.cli.journal_cmd", "list the changes written to providers"),

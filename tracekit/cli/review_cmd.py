@@ -21,6 +21,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--from", dest="start", type=date.fromisoformat, metavar="DATE")
     parser.add_argument("--to", dest="end", type=date.fromisoformat, metavar="DATE")
     parser.add_argument("--all", action="store_true", help="also sessions with nothing to do")
+    parser.add_argument(
+        "--dismissed", action="store_true", help="also list the changes you dismissed"
+    )
     parser.add_argument("--json", action="store_true", help="print the review as JSON")
     parser.set_defaults(handler=run)
 
@@ -48,19 +51,32 @@ def run(args: argparse.Namespace, context: CliContext) -> int:
         }
         context.console.print_json(json.dumps(payload))
         return 0
-    shown = [e for e in entries if args.all or e.changes or e.flags]
+    shown = [
+        e for e in entries if args.all or e.changes or e.flags or (args.dismissed and e.dismissed)
+    ]
     for entry in shown:
-        context.console.print(entry_table(entry))
+        context.console.print(entry_table(entry, with_dismissed=args.dismissed))
     changes = sum(len(e.changes) for e in entries)
     context.console.print(
         f"{start} – {end}: {len(entries)} sessions, {changes} proposed changes"
+        + _dismissed_note(sum(len(e.dismissed) for e in entries), args.dismissed)
         + ("" if capabilities else " (no provider connected: only local links are proposed)"),
         highlight=False,
     )
     return 0
 
 
-def entry_table(entry: ReviewEntry) -> Table:
+def _dismissed_note(count: int, listed: bool) -> str:
+    """How many changes are left out because the user dismissed them, and how to get one back."""
+    if not count:
+        return ""
+    changes = f"{count} dismissed change{'s' if count != 1 else ''}"
+    if listed:
+        return f", {changes} (`tracekit dismiss --restore ID` proposes one again)"
+    return f", {changes} hidden (`--dismissed` lists them)"
+
+
+def entry_table(entry: ReviewEntry, with_dismissed: bool = False) -> Table:
     table = Table(
         "Record",
         "Provider",
@@ -92,6 +108,18 @@ def entry_table(entry: ReviewEntry) -> Table:
             f"[bold]{change.id}[/]",
             change.provider.label,
             f"{change.kind.value}: {old} → [green]{change.new_value or ''}[/]",
+            "",
+            "",
+            "",
+            "",
+            change.reason,
+        )
+    for change in entry.dismissed if with_dismissed else ():
+        old = change.old_value if change.old_value is not None else "—"
+        table.add_row(
+            f"[dim]{change.id}[/]",
+            change.provider.label,
+            f"[dim]dismissed {change.kind.value}: {old} → {change.new_value or ''}[/]",
             "",
             "",
             "",

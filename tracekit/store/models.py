@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from tracekit.changes import ChangeKind
 from tracekit.providers.names import ProviderName
 from tracekit.sports import Sport
 from tracekit.store.types import UTCDateTime
@@ -202,6 +203,23 @@ class Pin(Base):
     field: Mapped[str] = mapped_column(String(32))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     pinned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DismissedChange(Base):
+    """A proposal the user asked not to see again (or undid): left out of every review until
+    restored. Keyed by the change id, which comes from what the change does, so another value
+    for the same field is a new proposal and is proposed; the activity's deletion takes it along.
+    """
+
+    __tablename__ = "dismissed_change"
+
+    change_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ChangeKind] = mapped_column(_enum(ChangeKind))
+    provider: Mapped[ProviderName]
+    dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Gear(Base):
