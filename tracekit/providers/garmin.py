@@ -74,6 +74,7 @@ from tracekit.providers.garmin_client import (
 from tracekit.providers.http import MeteredProvider
 from tracekit.providers.json_values import iana_zone, number, text, wall_clock
 from tracekit.providers.names import ProviderName
+from tracekit.providers.originals import free_path
 from tracekit.ratelimit import Clock, RateBudget, RetryPolicy, parse_retry_after, utc_now
 from tracekit.sports import Sport, from_label
 from tracekit.timezones import as_utc
@@ -542,7 +543,7 @@ class GarminProvider(MeteredProvider):
                     f"the original file of activity {provider_id} is not a FIT, "
                     "GPX or TCX file, nor a zip holding one",
                 )
-            target = _free_path(folder / f"garmin-{activity_id}{_SUFFIX[found]}")
+            target = free_path(folder / f"garmin-{activity_id}{_SUFFIX[found]}", self.name)
             _write_limited(download, target, self._budget.max_file_bytes)
             return target
 
@@ -578,7 +579,7 @@ class GarminProvider(MeteredProvider):
             member = usable[0]
             suffix = next(s for s in ACTIVITY_SUFFIXES if member.filename.lower().endswith(s))
             # The member's own name never becomes a path: the file is named here.
-            target = _free_path(folder / f"garmin-{_activity_id(provider_id)}{suffix}")
+            target = free_path(folder / f"garmin-{_activity_id(provider_id)}{suffix}", self.name)
             try:
                 with archive.open(member) as source:
                     _write_limited(source, target, self._budget.max_file_bytes)
@@ -802,15 +803,3 @@ def _write_limited(source: IO[bytes], target: Path, limit: int) -> None:
         ) from None
     finally:
         partial.unlink(missing_ok=True)
-
-
-def _free_path(target: Path) -> Path:
-    """`target`, or a numbered sibling when a file of that name is already there."""
-    if not target.exists():
-        return target
-    stem, dot, suffix = target.name.partition(".")
-    for n in range(1, 10_000):
-        candidate = target.with_name(f"{stem}-{n}{dot}{suffix}")
-        if not candidate.exists():
-            return candidate
-    raise ProviderError(ProviderName.GARMIN, f"too many files named {target.name}")

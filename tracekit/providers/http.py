@@ -67,6 +67,27 @@ class HttpxProvider(MeteredProvider):
     def _refused_message(self, status: int) -> str:
         return f"the authorisation was refused ({status}); connect again"
 
+    def _error(self, response: httpx.Response, subject: str | None = None) -> ProviderError:
+        """A refusal in the provider's own words where its answer has them. A 403 reaches here
+        only where it is not a reconnect (`reconnect_statuses`): one item that is not ours."""
+        status = response.status_code
+        if status == 404 and subject is not None:
+            return ProviderError(self.name, f"{subject} not found")
+        if status == 403 and subject is not None:
+            return ProviderError(self.name, f"{subject} belongs to someone else (403)")
+        detail = error_text(response)
+        return ProviderError(
+            self.name, f"request refused ({status})" + (f": {detail}" if detail else "")
+        )
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderError(
+                self.name, f"unexpected answer (HTTP {response.status_code}, not JSON)"
+            ) from None
+
     def _send(
         self,
         method: str,
@@ -136,3 +157,17 @@ class HttpxProvider(MeteredProvider):
             if status in self.reconnect_statuses:
                 raise ReconnectNeeded(self.name, self._refused_message(status))
             return response
+
+
+def error_text(response: httpx.Response) -> str:
+    """The message a JSON error answer carries (first of a list), cut to 200 characters."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        data = data[0]
+    if isinstance(data, dict):
+        text = data.get("error") or data.get("message") or data.get("errors") or ""
+        return str(text)[:200]
+    return ""

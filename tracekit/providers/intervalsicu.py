@@ -36,6 +36,7 @@ from tracekit.providers.base import (
 from tracekit.providers.http import HttpxProvider
 from tracekit.providers.json_values import iana_zone, instant, number, wall_clock
 from tracekit.providers.names import ProviderName
+from tracekit.providers.originals import keep_original
 from tracekit.ratelimit import Clock, RetryPolicy, utc_now
 from tracekit.sports import from_label
 from tracekit.timezones import as_utc, local_wall_clock
@@ -138,23 +139,6 @@ class IntervalsIcuProvider(HttpxProvider):
         if self.uses_oauth:
             return "the authorisation was revoked or has expired (401); connect again"
         return f"the API key was refused (401); connect again with the key from {SETTINGS_URL}"
-
-    def _error(self, response: httpx.Response, subject: str | None = None) -> ProviderError:
-        status = response.status_code
-        if status == 404 and subject is not None:
-            return ProviderError(self.name, f"{subject} not found")
-        detail = _error_text(response)
-        return ProviderError(
-            self.name, f"request refused ({status})" + (f": {detail}" if detail else "")
-        )
-
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise ProviderError(
-                self.name, f"unexpected answer (HTTP {response.status_code}, not JSON)"
-            ) from None
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -305,12 +289,7 @@ class IntervalsIcuProvider(HttpxProvider):
         if not data:
             raise ProviderError(self.name, f"activity {provider_id} has an empty original file")
         name = _download_name(response.headers.get("content-disposition"), provider_id, data)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = _free_path(folder / name)
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(target)
-        return target
+        return keep_original(folder, name, data, self.name)
 
 
 # -- conversion -----------------------------------------------------------------------------
@@ -404,19 +383,6 @@ def to_remote(item: Mapping[str, Any]) -> RemoteActivity | None:
     )
 
 
-def _error_text(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
-    if isinstance(data, list) and data and isinstance(data[0], dict):
-        data = data[0]
-    if isinstance(data, dict):
-        text = data.get("error") or data.get("message") or ""
-        return str(text)[:200]
-    return ""
-
-
 def _upload_id(data: Any) -> str | None:
     if not isinstance(data, dict):
         return None
@@ -459,15 +425,3 @@ def _download_name(disposition: str | None, provider_id: str, data: bytes) -> st
             if name:
                 return name
     return f"intervalsicu-{_UNSAFE.sub('_', provider_id)}{_sniff_suffix(data)}"
-
-
-def _free_path(target: Path) -> Path:
-    """`target`, or a numbered sibling when a file of that name is already there."""
-    if not target.exists():
-        return target
-    stem, dot, suffix = target.name.partition(".")
-    for n in range(1, 10_000):
-        candidate = target.with_name(f"{stem}-{n}{dot}{suffix}")
-        if not candidate.exists():
-            return candidate
-    raise ProviderError(ProviderName.INTERVALSICU, f"too many files named {target.name}")

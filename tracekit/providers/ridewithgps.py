@@ -52,9 +52,10 @@ from tracekit.providers.base import (
     RemoteActivity,
     RemoteGear,
 )
-from tracekit.providers.http import HttpxProvider
+from tracekit.providers.http import HttpxProvider, error_text
 from tracekit.providers.json_values import iana_zone, instant, number, text
 from tracekit.providers.names import ProviderName
+from tracekit.providers.originals import keep_original
 from tracekit.ratelimit import Clock, RetryPolicy, utc_now
 from tracekit.sports import Sport, from_label
 from tracekit.timezones import as_utc, local_wall_clock
@@ -141,25 +142,6 @@ class RideWithGpsProvider(HttpxProvider):
 
     def _refused_message(self, status: int) -> str:
         return "the authorisation was refused or revoked (401); connect again"
-
-    def _error(self, response: httpx.Response, subject: str | None = None) -> ProviderError:
-        status = response.status_code
-        if status == 404 and subject is not None:
-            return ProviderError(self.name, f"{subject} not found")
-        if status == 403 and subject is not None:
-            return ProviderError(self.name, f"{subject} belongs to someone else (403)")
-        detail = error_text(response)
-        return ProviderError(
-            self.name, f"request refused ({status})" + (f": {detail}" if detail else "")
-        )
-
-    def _json(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise ProviderError(
-                self.name, f"unexpected answer (HTTP {response.status_code}, not JSON)"
-            ) from None
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -297,12 +279,7 @@ class RideWithGpsProvider(HttpxProvider):
             raise ProviderError(
                 self.name, f"trip {provider_id}: the answer was not a TCX file; nothing was kept"
             )
-        folder.mkdir(parents=True, exist_ok=True)
-        target = _free_path(folder / f"ridewithgps-{_trip_id(provider_id)}.tcx")
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(target)
-        return target
+        return keep_original(folder, f"ridewithgps-{_trip_id(provider_id)}.tcx", data, self.name)
 
 
 # -- connecting ---------------------------------------------------------------------------
@@ -560,17 +537,6 @@ def to_gear(item: Mapping[str, Any]) -> RemoteGear:
     )
 
 
-def error_text(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return ""
-    if isinstance(data, dict):
-        text = data.get("error") or data.get("message") or data.get("errors") or ""
-        return str(text)[:200]
-    return ""
-
-
 def _has_next_page(data: Any, count: int, page_size: int) -> bool:
     meta = data.get("meta") if isinstance(data, dict) else None
     pagination = meta.get("pagination") if isinstance(meta, dict) else None
@@ -587,15 +553,3 @@ def _trip_id(provider_id: str) -> str:
     if not _TRIP_ID.fullmatch(value):
         raise ProviderError(ProviderName.RIDEWITHGPS, f"{provider_id!r} is not a trip id")
     return value
-
-
-def _free_path(target: Path) -> Path:
-    """`target`, or a numbered sibling when a file of that name is already there."""
-    if not target.exists():
-        return target
-    stem, dot, suffix = target.name.partition(".")
-    for n in range(1, 10_000):
-        candidate = target.with_name(f"{stem}-{n}{dot}{suffix}")
-        if not candidate.exists():
-            return candidate
-    raise ProviderError(ProviderName.RIDEWITHGPS, f"too many files named {target.name}")
